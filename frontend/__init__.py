@@ -1,0 +1,1 @@
+"""lgcc.frontend: PyTorch modules for training, checkpoints and lowering to the IR."""

@@ -1,0 +1,306 @@
+"""The gate-level IR: a graph stored as flat numpy arrays.
+
+Node numbering (ids are a topological order):
+
+* node ``0`` is the constant 0 and node ``1`` the constant 1 (:data:`CONST0`, :data:`CONST1`);
+* nodes ``2 .. 2 + n_inputs - 1`` are the primary inputs (input ``i`` is node ``2 + i``);
+* node ``first_gate + g`` is gate ``g``, whose operands ``a[g]``, ``b[g]`` are node ids
+  strictly smaller than its own.
+
+Only gates have rows in ``op``/``a``/``b``.  Outputs are node ids with a negation flag.
+The output head (:class:`Head`) and input encoding (:class:`Encoding`) are explicit;
+layer boundaries and names are metadata that no pass relies on for correctness.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .errors import GraphError
+from .gates import NUM_GATES
+
+CONST0 = 0
+CONST1 = 1
+FIRST_INPUT = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Head:
+    """GroupSum(k, tau) over the outputs, with per-class integer offsets.
+
+    Class ``c`` owns the contiguous outputs ``bounds[c]:bounds[c+1]``; its integer
+    score is ``popcount(those outputs) + offsets[c]`` and GroupSum's real output is
+    that score divided by ``tau``.  ``predict`` is the argmax, ties to the lowest index.
+    """
+
+    k: int
+    tau: float
+    bounds: np.ndarray  # int64[k + 1]
+    offsets: np.ndarray  # int64[k]
+
+    @classmethod
+    def group_sum(cls, n_outputs: int, k: int, tau: float = 1.0) -> "Head":
+        """difflogic's GroupSum: ``k`` equal contiguous groups of the outputs."""
+        if k <= 0 or n_outputs % k:
+            raise GraphError(f"GroupSum: {n_outputs} outputs cannot be split into {k} equal classes")
+        bounds = np.arange(k + 1, dtype=np.int64) * (n_outputs // k)
+        return cls(int(k), float(tau), bounds, np.zeros(k, dtype=np.int64))
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Number of outputs owned by each class."""
+        return np.diff(self.bounds)
+
+    @property
+    def max_score(self) -> np.ndarray:
+        """Largest integer score each class can reach (for counter widths)."""
+        return self.sizes + np.maximum(self.offsets, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-value form used by file formats and ``model.json``."""
+        return {"k": self.k, "tau": self.tau, "bounds": self.bounds.tolist(), "offsets": self.offsets.tolist()}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Head":
+        """Inverse of :meth:`to_json`."""
+        return cls(int(d["k"]), float(d["tau"]), np.asarray(d["bounds"], dtype=np.int64),
+                   np.asarray(d["offsets"], dtype=np.int64))
+
+    def same_as(self, other: "Head | None") -> bool:
+        """Structural equality."""
+        return (other is not None and self.k == other.k and self.tau == other.tau
+                and np.array_equal(self.bounds, other.bounds) and np.array_equal(self.offsets, other.offsets))
+
+
+@dataclass(frozen=True, eq=False)
+class Encoding:
+    """Input encoding of raw features: input bit ``i`` is ``x[feature[i]] > threshold[i]``."""
+
+    n_features: int
+    feature: np.ndarray  # int32[n_inputs]
+    threshold: np.ndarray  # float32[n_inputs]
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Rows of raw features (float, shape ``(N, n_features)``) to rows of input bits."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise GraphError(f"expected features of shape (N, {self.n_features}), got {x.shape}")
+        return x[:, self.feature] > self.threshold
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-value form (thresholds as float32 values, exactly representable in JSON)."""
+        return {"n_features": self.n_features, "feature": self.feature.tolist(),
+                "threshold": [float(t) for t in self.threshold]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Encoding":
+        """Inverse of :meth:`to_json`."""
+        return cls(int(d["n_features"]), np.asarray(d["feature"], dtype=np.int32),
+                   np.asarray(d["threshold"], dtype=np.float32))
+
+    def same_as(self, other: "Encoding | None") -> bool:
+        """Structural equality."""
+        return (other is not None and self.n_features == other.n_features
+                and np.array_equal(self.feature, other.feature)
+                and np.array_equal(self.threshold, other.threshold))
+
+
+@dataclass(eq=False)
+class Graph:
+    """A gate-level logic network (see the module docstring for the numbering)."""
+
+    n_inputs: int
+    op: np.ndarray  # uint8[n_gates]
+    a: np.ndarray  # int32[n_gates]
+    b: np.ndarray  # int32[n_gates]
+    outputs: np.ndarray  # int32[n_outputs]
+    out_neg: np.ndarray  # bool[n_outputs]
+    head: Head | None = None
+    encoding: Encoding | None = None
+    layers: np.ndarray | None = None  # int64[L + 1], gate-index boundaries of layers
+    meta: dict[str, Any] = field(default_factory=dict)  # JSON-able: names, provenance
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def first_gate(self) -> int:
+        """Node id of gate 0."""
+        return FIRST_INPUT + self.n_inputs
+
+    @property
+    def n_gates(self) -> int:
+        """Number of gates."""
+        return int(self.op.shape[0])
+
+    @property
+    def n_nodes(self) -> int:
+        """Constants + inputs + gates."""
+        return self.first_gate + self.n_gates
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output bits."""
+        return int(self.outputs.shape[0])
+
+    def input_node(self, i: int) -> int:
+        """Node id of primary input ``i``."""
+        return FIRST_INPUT + i
+
+    def copy(self, **changes: Any) -> "Graph":
+        """A shallow copy with some fields replaced (arrays are shared, never mutated)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_arrays(cls, n_inputs: int, op, a, b, outputs, out_neg=None, **kw: Any) -> "Graph":
+        """Build a graph from array-likes, converting dtypes (no simplification)."""
+        outputs = np.asarray(outputs, dtype=np.int32).reshape(-1)
+        neg = np.zeros(outputs.shape, bool) if out_neg is None else np.asarray(out_neg, dtype=bool).reshape(-1)
+        return cls(int(n_inputs), np.asarray(op, dtype=np.uint8).reshape(-1),
+                   np.asarray(a, dtype=np.int32).reshape(-1), np.asarray(b, dtype=np.int32).reshape(-1),
+                   outputs, neg, **kw)
+
+    # ------------------------------------------------------------ invariants
+    def verify(self) -> "Graph":
+        """Check every invariant; raise :class:`GraphError` naming the first violation.
+
+        Returns ``self`` so calls can be chained.
+        """
+        if not isinstance(self.n_inputs, (int, np.integer)) or self.n_inputs < 0:
+            raise GraphError(f"n_inputs must be a non-negative integer, got {self.n_inputs!r}")
+        for name, arr, dtype in (("op", self.op, np.uint8), ("a", self.a, np.int32), ("b", self.b, np.int32),
+                                 ("outputs", self.outputs, np.int32), ("out_neg", self.out_neg, np.bool_)):
+            if not isinstance(arr, np.ndarray) or arr.ndim != 1:
+                raise GraphError(f"{name} must be a 1-D numpy array")
+            if arr.dtype != dtype:
+                raise GraphError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+        n = self.n_gates
+        if self.a.shape[0] != n or self.b.shape[0] != n:
+            raise GraphError(f"op, a and b must have the same length, got {n}, {self.a.shape[0]}, {self.b.shape[0]}")
+        if self.out_neg.shape != self.outputs.shape:
+            raise GraphError("out_neg must have one flag per output")
+        bad = np.flatnonzero(self.op >= NUM_GATES)
+        if bad.size:
+            g = int(bad[0])
+            raise GraphError(f"gate {g} (node {self.first_gate + g}): op {int(self.op[g])} is not in 0..15")
+        own = np.arange(self.first_gate, self.n_nodes, dtype=np.int64)
+        for name, operand in (("a", self.a), ("b", self.b)):
+            bad = np.flatnonzero((operand < 0) | (operand >= own))
+            if bad.size:
+                g = int(bad[0])
+                raise GraphError(f"gate {g} (node {self.first_gate + g}): operand {name}={int(operand[g])} "
+                                 "is not a node before it (ids must be a topological order)")
+        bad = np.flatnonzero((self.outputs < 0) | (self.outputs >= self.n_nodes))
+        if bad.size:
+            o = int(bad[0])
+            raise GraphError(f"output {o} refers to node {int(self.outputs[o])}, outside 0..{self.n_nodes - 1}")
+        self._verify_head()
+        self._verify_encoding()
+        if self.layers is not None:
+            ly = self.layers
+            if (not isinstance(ly, np.ndarray) or ly.ndim != 1 or ly.size < 1 or ly[0] != 0
+                    or ly[-1] != n or np.any(np.diff(ly) < 0)):
+                raise GraphError(f"layers must be non-decreasing gate boundaries from 0 to {n}")
+        try:
+            json.dumps(self.meta)
+        except (TypeError, ValueError) as exc:
+            raise GraphError(f"meta must hold plain JSON values: {exc}") from None
+        return self
+
+    def _verify_head(self) -> None:
+        h = self.head
+        if h is None:
+            return
+        if h.k < 1 or not np.isfinite(h.tau) or h.tau <= 0:
+            raise GraphError(f"head: need k >= 1 and tau > 0, got k={h.k}, tau={h.tau}")
+        if h.bounds.shape != (h.k + 1,) or h.offsets.shape != (h.k,):
+            raise GraphError(f"head: bounds must have k+1={h.k + 1} entries and offsets k={h.k}")
+        if h.bounds[0] != 0 or h.bounds[-1] != self.n_outputs or np.any(np.diff(h.bounds) < 0):
+            raise GraphError(f"head: class bounds must rise from 0 to the {self.n_outputs} outputs")
+
+    def _verify_encoding(self) -> None:
+        e = self.encoding
+        if e is None:
+            return
+        if e.feature.shape != (self.n_inputs,) or e.threshold.shape != (self.n_inputs,):
+            raise GraphError(f"encoding: need one feature index and threshold per input ({self.n_inputs})")
+        if e.feature.size and (e.feature.min() < 0 or e.feature.max() >= e.n_features):
+            raise GraphError(f"encoding: feature indices must be in 0..{e.n_features - 1}")
+        if not np.all(np.isfinite(e.threshold)):
+            raise GraphError("encoding: thresholds must be finite")
+
+    # ---------------------------------------------------------------- levels
+    def waves(self) -> np.ndarray:
+        """Boundaries (gate indices) of maximal runs of gates that only read earlier runs.
+
+        Every gate in run ``[w[i], w[i+1])`` has both operands before ``w[i]``, so a
+        whole run can be evaluated with one vectorized step.  For a graph ordered by
+        level (as lowering and the passes produce) the runs are exactly the levels.
+        """
+        n = self.n_gates
+        if n == 0:
+            return np.zeros(1, dtype=np.int64)
+        dep = np.maximum(self.a, self.b).astype(np.int64) - self.first_gate  # gate index of the later operand
+        bounds = [0]
+        start = 0
+        while start < n:
+            step = 256
+            end = start
+            while True:
+                hi = min(n, end + step)
+                bad = np.flatnonzero(dep[end:hi] >= start)
+                if bad.size:
+                    end = end + int(bad[0])
+                    break
+                end = hi
+                if end >= n:
+                    break
+                step *= 2
+            end = max(end, start + 1)
+            bounds.append(end)
+            start = end
+        return np.asarray(bounds, dtype=np.int64)
+
+    def levels(self) -> np.ndarray:
+        """Logic depth of every node (constants and inputs 0), int32[n_nodes]."""
+        lv = np.zeros(self.n_nodes, dtype=np.int32)
+        fg = self.first_gate
+        w = self.waves()
+        for s, e in zip(w[:-1], w[1:]):
+            lv[fg + s: fg + e] = np.maximum(lv[self.a[s:e]], lv[self.b[s:e]]) + 1
+        return lv
+
+    def depth(self) -> int:
+        """Longest path (in gates) from an input to an output."""
+        if self.n_outputs == 0:
+            return 0
+        return int(self.levels()[self.outputs].max())
+
+    # ----------------------------------------------------------------- views
+    def to_networkx(self):
+        """A networkx DiGraph view (for dumps and analysis; never the store)."""
+        import networkx as nx
+
+        from .gates import NAMES
+
+        g = nx.DiGraph()
+        g.add_node(CONST0, kind="const", value=0)
+        g.add_node(CONST1, kind="const", value=1)
+        names = self.meta.get("input_names")
+        for i in range(self.n_inputs):
+            g.add_node(FIRST_INPUT + i, kind="input", index=i, name=names[i] if names else f"x{i}")
+        ids = np.arange(self.first_gate, self.n_nodes)
+        g.add_nodes_from((int(i), {"kind": "gate", "op": int(o), "gate": NAMES[o]}) for i, o in zip(ids, self.op))
+        g.add_edges_from((int(s), int(d), {"port": "a"}) for s, d in zip(self.a, ids))
+        g.add_edges_from((int(s), int(d), {"port": "b"}) for s, d in zip(self.b, ids))
+        for o, (node, neg) in enumerate(zip(self.outputs, self.out_neg)):
+            g.add_node(f"y{o}", kind="output", index=o, negated=bool(neg))
+            g.add_edge(int(node), f"y{o}", port="out")
+        return g
+
+    def __repr__(self) -> str:
+        return (f"Graph(inputs={self.n_inputs}, gates={self.n_gates}, outputs={self.n_outputs}, "
+                f"head={'GroupSum(k=%d)' % self.head.k if self.head else None}, "
+                f"encoding={'yes' if self.encoding else None})")

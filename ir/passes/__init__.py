@@ -1,0 +1,1 @@
+"""lgcc.ir.passes: optimization passes, one file each, registered by name."""

@@ -1,0 +1,86 @@
+"""The ``lgcc`` command line: argparse subcommands discovered from ``lgcc.commands``.
+
+Each module in ``lgcc/commands/`` defines ``NAME``, ``HELP`` (one line),
+``EXAMPLES`` (shown under ``--help``), ``add_arguments(parser)`` and
+``run(args) -> int``.  Exit codes: 0 ok, 1 the work failed (e.g. not
+equivalent), 2 bad input or usage, always with a one-line ``lgcc: error:``
+message; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import traceback
+
+from lgcc import __version__
+from lgcc.ir.errors import LgccError, WorkFailed
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"lgcc: error: {message} (see '{self.prog} --help')\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _command_modules() -> list:
+    import lgcc.commands as pkg
+
+    mods = [importlib.import_module(f"lgcc.commands.{m.name}") for m in pkgutil.iter_modules(pkg.__path__)]
+    return sorted((m for m in mods if hasattr(m, "NAME")), key=lambda m: m.NAME)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser (used by ``main`` and by the tests of ``--help``)."""
+    parser = _Parser(prog="lgcc", description="lgcc: compile logic gate networks to C, CUDA and Verilog.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog="Run 'lgcc COMMAND --help' for a command's options and examples.")
+    parser.add_argument("--version", action="version", version=f"lgcc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP,
+                           epilog="examples:\n" + "\n".join(f"  {e}" for e in mod.EXAMPLES),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show full tracebacks on errors")
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lgcc`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args._run(args) or 0)
+    except WorkFailed as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"lgcc: {args.command}: {exc}\n")
+        return EXIT_FAILED
+    except (LgccError, OSError, MemoryError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"lgcc: error: {_one_line(exc)}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("lgcc: interrupted\n")
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Subcommands of the lgcc CLI, one module each (discovered automatically)."""

@@ -1,0 +1,1 @@
+"""lgcc.runtime: loading and calling what the backends built."""
