@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except WorkFailed as exc:
         if args.debug:
             traceback.print_exc()
-        sys.stderr.write(f"lgcc: {args.command}: {exc}\n")
+        sys.stderr.write(f"lgcc: {args.command}: {_one_line(exc)}\n")
         return EXIT_FAILED
     except (LgccError, OSError, MemoryError) as exc:
         if args.debug:

@@ -1,0 +1,85 @@
+"""Graph invariants: verify() accepts valid graphs and names each corruption."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from lgcc.ir import Encoding, Graph, GraphError, Head
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import graphs
+
+
+def small() -> Graph:
+    return Graph.from_arrays(2, [1, 6], [2, 2], [3, 4], [4, 5], [False, True],
+                             head=Head.group_sum(2, 2, 1.0))
+
+
+@given(graphs())
+@settings(max_examples=50, deadline=None)
+def test_random_graphs_verify(g):
+    g.verify()
+    lv = g.levels()
+    assert lv.shape == (g.n_nodes,)
+    if g.n_gates:
+        ids = np.arange(g.first_gate, g.n_nodes)
+        assert np.all(lv[ids] == np.maximum(lv[g.a], lv[g.b]) + 1)
+
+
+@given(graphs())
+@settings(max_examples=50, deadline=None)
+def test_waves_only_read_earlier_waves(g):
+    w = g.waves()
+    assert w[0] == 0 and w[-1] == g.n_gates and np.all(np.diff(w) > 0) | (g.n_gates == 0)
+    for s, e in zip(w[:-1], w[1:]):
+        assert np.all(np.maximum(g.a[s:e], g.b[s:e]) < g.first_gate + s)
+
+
+def test_layered_graph_waves_are_layers():
+    g = random_layered_graph(10, [7, 5, 4], k=2)
+    assert list(g.waves()) == [0, 7, 12, 16]
+    assert g.depth() == 3
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (dict(op=np.array([1, 16], np.uint8)), "op 16 is not in 0..15"),
+        (dict(a=np.array([2, 5], np.int32)), "operand a=5 is not a node before it"),
+        (dict(b=np.array([-1, 4], np.int32)), "operand b=-1"),
+        (dict(op=np.array([1, 6], np.int64)), "dtype uint8"),
+        (dict(a=np.array([2], np.int32)), "same length"),
+        (dict(outputs=np.array([4, 9], np.int32)), "output 1 refers to node 9"),
+        (dict(out_neg=np.array([True], bool)), "one flag per output"),
+        (dict(head=Head(2, 1.0, np.array([0, 1, 3]), np.zeros(2, np.int64))), "class bounds"),
+        (dict(head=Head(2, 0.0, np.array([0, 1, 2]), np.zeros(2, np.int64))), "tau > 0"),
+        (dict(head=Head(2, 1.0, np.array([0, 1, 2]), np.zeros(3, np.int64))), "offsets"),
+        (dict(encoding=Encoding(3, np.array([0, 3], np.int32), np.zeros(2, np.float32))), "feature indices"),
+        (dict(encoding=Encoding(3, np.array([0, 1], np.int32), np.array([0, np.nan], np.float32))), "finite"),
+        (dict(layers=np.array([0, 3], np.int64)), "layers"),
+        (dict(meta={"x": object()}), "JSON"),
+    ],
+)
+def test_verify_rejects_each_corruption(change, message):
+    g = small().copy(**change)
+    with pytest.raises(GraphError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+        g.verify()
+
+
+def test_group_sum_needs_divisible_outputs():
+    with pytest.raises(GraphError, match="cannot be split"):
+        Head.group_sum(5, 2)
+
+
+def test_encoding_encodes_strictly_greater():
+    e = Encoding(2, np.array([0, 0, 1], np.int32), np.array([0.5, 1.0, -1.0], np.float32))
+    bits = e.encode(np.array([[1.0, -1.0], [0.75, 0.0]]))
+    assert bits.tolist() == [[True, False, False], [True, False, True]]
+    with pytest.raises(GraphError, match="shape"):
+        e.encode(np.zeros((2, 3)))
+
+
+def test_to_networkx_view():
+    nxg = small().to_networkx()
+    assert nxg.nodes[4]["gate"] == "and"
+    assert nxg.nodes["y1"]["negated"] is True
+    assert nxg.has_edge(4, 5) and nxg.has_edge(5, "y1")
