@@ -279,25 +279,48 @@ class Graph:
         return int(self.levels()[self.outputs].max())
 
     # ----------------------------------------------------------------- views
-    def to_networkx(self):
-        """A networkx DiGraph view (for dumps and analysis; never the store)."""
+    def to_networkx(self, gates: np.ndarray | None = None, outputs: np.ndarray | None = None):
+        """A networkx DiGraph view (for dumps and analysis; never the store).
+
+        Nodes are node ids (ints) plus ``"y{o}"`` for outputs; every attribute is a
+        scalar (str/int/bool), so ``networkx.write_graphml`` accepts the result.
+        ``gates`` (gate indices) and ``outputs`` (output indices) restrict the view to
+        a selection; the operands those read are included as well.
+        """
         import networkx as nx
 
         from .gates import NAMES
 
-        g = nx.DiGraph()
-        g.add_node(CONST0, kind="const", value=0)
-        g.add_node(CONST1, kind="const", value=1)
+        fg = self.first_gate
+        gates = np.arange(self.n_gates) if gates is None else np.asarray(gates, dtype=np.int64)
+        outputs = np.arange(self.n_outputs) if outputs is None else np.asarray(outputs, dtype=np.int64)
+        ids = fg + gates
+        shown = np.zeros(self.n_nodes, dtype=bool)
+        shown[ids] = True
+        shown[self.a[gates]] = True
+        shown[self.b[gates]] = True
+        shown[self.outputs[outputs]] = True
+        if gates.size == self.n_gates:
+            shown[:fg] = True  # the whole graph: every constant and input, used or not
+        selected = np.zeros(self.n_nodes, dtype=bool)
+        selected[ids] = True
         names = self.meta.get("input_names")
-        for i in range(self.n_inputs):
-            g.add_node(FIRST_INPUT + i, kind="input", index=i, name=names[i] if names else f"x{i}")
-        ids = np.arange(self.first_gate, self.n_nodes)
-        g.add_nodes_from((int(i), {"kind": "gate", "op": int(o), "gate": NAMES[o]}) for i, o in zip(ids, self.op))
-        g.add_edges_from((int(s), int(d), {"port": "a"}) for s, d in zip(self.a, ids))
-        g.add_edges_from((int(s), int(d), {"port": "b"}) for s, d in zip(self.b, ids))
-        for o, (node, neg) in enumerate(zip(self.outputs, self.out_neg)):
-            g.add_node(f"y{o}", kind="output", index=o, negated=bool(neg))
-            g.add_edge(int(node), f"y{o}", port="out")
+        g = nx.DiGraph()
+        for node in np.flatnonzero(shown).tolist():
+            if node < FIRST_INPUT:
+                g.add_node(node, kind="const", value=node, name=str(node))
+            elif node < fg:
+                i = node - FIRST_INPUT
+                g.add_node(node, kind="input", index=i, name=str(names[i]) if names else f"x{i}")
+            else:
+                op = int(self.op[node - fg])
+                g.add_node(node, kind="gate", op=op, gate=NAMES[op], name=f"g{node - fg}",
+                           selected=bool(selected[node]))
+        g.add_edges_from((int(s), int(d), {"port": "a"}) for s, d in zip(self.a[gates], ids))
+        g.add_edges_from((int(s), int(d), {"port": "b"}) for s, d in zip(self.b[gates], ids))
+        for o in outputs.tolist():
+            g.add_node(f"y{o}", kind="output", index=o, negated=bool(self.out_neg[o]), name=f"y{o}")
+            g.add_edge(int(self.outputs[o]), f"y{o}", port="out")
         return g
 
     def __repr__(self) -> str:

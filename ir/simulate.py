@@ -3,7 +3,8 @@
 Bit-parallel over uint64 words (64 samples per word) with numpy, one vectorized
 step per wave of gates (see :meth:`Graph.waves`), never a Python loop per gate.
 Samples are processed in chunks so the value table stays within a memory budget
-even for 10-million-gate graphs.
+even for 10-million-gate graphs; for those, table rows are reused once no later
+wave reads them, so the chunks stay wide.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import GraphError
-from .gates import eval_words
+from .gates import ANF_MASKS
 from .graph import CONST1, FIRST_INPUT, Graph
 
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: Default budget for the node-value table of one chunk of samples.
 DEFAULT_BUDGET_BYTES = 256 << 20
-#: Gates evaluated per vectorized step (keeps temporaries in cache).
+#: Most gates evaluated per vectorized step.
 _BLOCK = 1 << 14
+#: Words (gates x samples/64) per step buffer, so a step's buffers stay in cache.
+_BLOCK_WORDS = 1 << 15
 
 
 def pack_rows(bits: np.ndarray) -> np.ndarray:
@@ -45,33 +48,124 @@ def simulate_words(graph: Graph, inputs: np.ndarray, budget_bytes: int = DEFAULT
     """Evaluate on packed words: ``inputs`` uint64 ``(n_inputs, W)`` -> outputs uint64 ``(n_outputs, W)``.
 
     Output negation flags are applied.  Words are processed in chunks sized so the
-    node-value table needs at most ``budget_bytes``.
+    value table needs at most ``budget_bytes``; when one row per node would make
+    the chunks narrow, rows are reused once no later wave reads them (see
+    :func:`_row_plan`), so wide chunks fit the budget even for huge graphs.
     """
     inputs = np.asarray(inputs)
     if inputs.dtype != np.uint64 or inputs.ndim != 2 or inputs.shape[0] != graph.n_inputs:
         raise GraphError(f"expected uint64 words of shape ({graph.n_inputs}, W), got {inputs.dtype} {inputs.shape}")
     n_words = inputs.shape[1]
-    chunk = max(1, min(n_words, budget_bytes // (8 * max(1, graph.n_nodes))))
-    out = np.empty((graph.n_outputs, n_words), dtype=np.uint64)
     waves = graph.waves()
+    plan = _Plan.make(graph, waves, n_words, budget_bytes)
+    chunk = max(1, min(n_words, budget_bytes // (8 * max(1, plan.rows))))
+    # gates per step: the step's three (gates x words) buffers stay in the L2 cache
+    blocks = plan.blocks(max(64, min(_BLOCK, _BLOCK_WORDS // chunk)))
+    out = np.empty((graph.n_outputs, n_words), dtype=np.uint64)
     for s in range(0, n_words, chunk):
         e = min(n_words, s + chunk)
-        out[:, s:e] = _simulate_chunk(graph, inputs[:, s:e], waves)
+        out[:, s:e] = _simulate_chunk(graph, inputs[:, s:e], plan, blocks)
     return out
 
 
-def _simulate_chunk(graph: Graph, inputs: np.ndarray, waves: np.ndarray) -> np.ndarray:
+class _Plan:
+    """Where each node's value lives in the value table, and the blocks of gates to evaluate."""
+
+    def __init__(self, graph: Graph, waves: np.ndarray, row: np.ndarray | None, rows: int) -> None:
+        fg = graph.first_gate
+        self.rows = rows
+        self.identity = row is None
+        self.waves = waves
+        self.a = graph.a if row is None else row[graph.a]
+        self.b = graph.b if row is None else row[graph.b]
+        self.outputs = graph.outputs if row is None else row[graph.outputs]
+        self.gate_rows = np.arange(fg, graph.n_nodes) if row is None else row[fg:]
+
+    def blocks(self, block: int) -> list[tuple[int, int, int]]:
+        """(first gate, end gate, first destination row or -1 where the rows are not one run) per step."""
+        out = []
+        for ws, we in zip(self.waves[:-1].tolist(), self.waves[1:].tolist()):
+            for s in range(ws, we, block):
+                e = min(we, s + block)
+                d = self.gate_rows[s:e]
+                run = self.identity or (int(d[-1]) - int(d[0]) == e - s - 1 and bool(np.all(np.diff(d) == 1)))
+                out.append((s, e, int(d[0]) if run else -1))
+        return out
+
+    @classmethod
+    def make(cls, graph: Graph, waves: np.ndarray, n_words: int, budget_bytes: int) -> "_Plan":
+        """One row per node when that fits ``n_words`` words in the budget, else rows reused by liveness."""
+        if graph.n_nodes * 8 * n_words <= budget_bytes or graph.n_gates == 0:
+            return cls(graph, waves, None, graph.n_nodes)
+        row, rows = _row_plan(graph, waves)
+        return cls(graph, waves, row, rows)
+
+
+def _row_plan(graph: Graph, waves: np.ndarray) -> tuple[np.ndarray, int]:
+    """Row of every node in a value table that reuses the rows of values no later wave reads.
+
+    A gate's row is taken when its wave starts and released after the last wave that
+    reads it (outputs, constants and inputs keep theirs); for a difflogic-shaped graph
+    about two layers are live at a time.  Released rows are reused last-in first-out;
+    a block of gates whose rows form one run is written in place, any other block
+    through a buffer (:meth:`_Plan.blocks`).  Vectorized per wave.
+    """
+    fg, n = graph.first_gate, graph.n_gates
+    n_waves = waves.shape[0] - 1
+    wave_of = np.repeat(np.arange(n_waves, dtype=np.int64), np.diff(waves))
+    last = np.empty(graph.n_nodes, dtype=np.int64)
+    last[fg:] = wave_of
+    last[:fg] = n_waves
+    np.maximum.at(last, graph.a, wave_of)
+    np.maximum.at(last, graph.b, wave_of)
+    last[graph.outputs] = n_waves
+    gate_last = last[fg:]
+    order = np.argsort(gate_last, kind="stable")
+    released = np.searchsorted(gate_last[order], np.arange(n_waves + 1))
+    row = np.empty(graph.n_nodes, dtype=np.int64)
+    row[:fg] = np.arange(fg)
+    free = np.empty(n, dtype=np.int64)  # stack of released rows
+    n_free, top = 0, fg
+    for i in range(n_waves):
+        s, e = int(waves[i]), int(waves[i + 1])
+        k = min(e - s, n_free)
+        row[fg + s: fg + s + k] = free[n_free - k: n_free]
+        n_free -= k
+        row[fg + s + k: fg + e] = np.arange(top, top + (e - s - k))
+        top += e - s - k
+        rel = row[fg + order[released[i]: released[i + 1]]]
+        free[n_free: n_free + rel.size] = rel
+        n_free += rel.size
+    return row, top
+
+
+def _simulate_chunk(graph: Graph, inputs: np.ndarray, plan: _Plan, blocks: list[tuple[int, int, int]]) -> np.ndarray:
     width = inputs.shape[1]
-    vals = np.empty((graph.n_nodes, width), dtype=np.uint64)
+    vals = np.empty((plan.rows, width), dtype=np.uint64)
     vals[0] = 0
     vals[CONST1] = ALL_ONES
     vals[FIRST_INPUT:graph.first_gate] = inputs
-    fg = graph.first_gate
-    for ws, we in zip(waves[:-1], waves[1:]):
-        for s in range(int(ws), int(we), _BLOCK):
-            e = min(int(we), s + _BLOCK)
-            vals[fg + s: fg + e] = eval_words(graph.op[s:e], vals[graph.a[s:e]], vals[graph.b[s:e]])
-    res = vals[graph.outputs]
+    # Operand values are gathered into preallocated buffers and the gate's algebraic normal
+    # form is applied in place, straight into the value table: no temporaries per block.
+    longest = max((e - s for s, e, _ in blocks), default=0)
+    buf_a, buf_b, buf_out = (np.empty((longest, width), dtype=np.uint64) for _ in range(3))
+    for s, e, first_row in blocks:
+        n = e - s
+        va, vb = buf_a[:n], buf_b[:n]
+        np.take(vals, plan.a[s:e], axis=0, out=va)
+        np.take(vals, plan.b[s:e], axis=0, out=vb)
+        masks = ANF_MASKS[graph.op[s:e]]
+        dst = vals[first_row: first_row + n] if first_row >= 0 else buf_out[:n]
+        np.bitwise_and(va, vb, out=dst)
+        dst &= masks[:, 3:4]
+        va &= masks[:, 1:2]
+        dst ^= va
+        vb &= masks[:, 2:3]
+        dst ^= vb
+        dst ^= masks[:, 0:1]
+        if first_row < 0:
+            vals[plan.gate_rows[s:e]] = dst
+    res = vals[plan.outputs]
     res ^= np.where(graph.out_neg, ALL_ONES, np.uint64(0))[:, None]
     return res
 
@@ -102,9 +196,10 @@ def scores_words(graph: Graph, inputs: np.ndarray, n_samples: int) -> np.ndarray
     head = _need_head(graph)
     out = simulate_words(graph, inputs)
     bits = unpack_rows(out, n_samples).astype(np.int64)  # (N, m)
-    sums = np.add.reduceat(bits, head.bounds[:-1], axis=1) if bits.shape[1] else np.zeros((n_samples, head.k), np.int64)
-    sums[:, head.sizes == 0] = 0  # reduceat returns the element itself for empty groups
-    return sums + head.offsets
+    # prefix sums handle empty classes anywhere (head rewrites can empty a class)
+    prefix = np.zeros((n_samples, bits.shape[1] + 1), dtype=np.int64)
+    np.cumsum(bits, axis=1, out=prefix[:, 1:])
+    return prefix[:, head.bounds[1:]] - prefix[:, head.bounds[:-1]] + head.offsets
 
 
 def scores(graph: Graph, bits: np.ndarray) -> np.ndarray:

@@ -70,3 +70,17 @@ def naive_simulate(graph: Graph, bits: np.ndarray) -> np.ndarray:
 def random_bits(graph: Graph, n: int, seed: int = 0) -> np.ndarray:
     """``n`` random rows of input bits for ``graph``."""
     return np.random.default_rng(seed).integers(0, 2, (n, graph.n_inputs)).astype(bool)
+
+
+def with_extras(graph: Graph, seed: int = 0) -> Graph:
+    """``graph`` plus an input encoding, layer boundaries and metadata (for lossless-format tests)."""
+    from .graph import Encoding
+
+    rng = np.random.default_rng(seed)
+    n_features = max(1, graph.n_inputs // 2)
+    enc = Encoding(n_features, rng.integers(0, n_features, graph.n_inputs).astype(np.int32),
+                   rng.normal(size=graph.n_inputs).astype(np.float32))
+    cuts = np.sort(rng.integers(0, graph.n_gates + 1, 2))
+    layers = np.unique(np.concatenate([[0], cuts, [graph.n_gates]])).astype(np.int64)
+    meta = {"input_names": [f"pixel {i}" for i in range(graph.n_inputs)], "source": "test", "seed": int(seed)}
+    return graph.copy(encoding=enc, layers=layers, meta=meta).verify()

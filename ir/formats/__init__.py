@@ -1,1 +1,23 @@
-"""ir.formats."""
+"""Graph file formats: ``.lgir`` (own, lossless), BLIF and AIGER (``.aag``/``.aig``).
+
+Each module has ``read(path) -> Graph`` and ``write(graph, path)``; writers are
+atomic and readers raise :class:`~lgcc.ir.errors.FormatError` with one line.
+``lgcc.loading`` picks the module by file extension.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import FormatError
+
+
+def require_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; FormatError (one line) if it is missing or not a regular file."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    if not path.is_file():
+        raise FormatError(f"{path}: not a regular file")
+    return path

@@ -1,0 +1,158 @@
+"""``.lgir``: lgcc's own lossless graph format.
+
+A ``.lgir`` file is a zip archive (stored, not compressed: saving and loading
+10 million gates is bound by memory bandwidth, not by a compressor) holding
+
+* ``header.json`` first: ``magic``, ``format_version``, the writing lgcc's
+  version, the counts, the head (small, exact in JSON) and ``meta``;
+* one ``.npy`` member per array: ``op``, ``a``, ``b``, ``outputs``, ``out_neg``,
+  and where present ``layers``, ``enc_feature``, ``enc_threshold``.
+
+Arrays are read with ``allow_pickle=False``, so loading never runs code from
+the file; zip CRCs catch flipped bytes, and the graph is ``verify()``-ed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FormatError, GraphError
+from ..fileio import atomic_path
+from ..graph import Encoding, Graph, Head
+from . import require_file
+
+MAGIC = "lgcc-ir"
+#: Bump when a reader of the previous version could misread a new file.
+FORMAT_VERSION = 1
+HEADER = "header.json"
+_ARRAYS = ("op", "a", "b", "outputs", "out_neg")
+#: Largest header we accept (the header holds meta, not arrays).
+_MAX_HEADER = 64 << 20
+
+
+def _lgcc_version() -> str:
+    from lgcc import __version__
+
+    return __version__
+
+
+def write(graph: Graph, path: str | os.PathLike) -> None:
+    """Write ``graph`` to ``path`` atomically (a failure leaves no file behind)."""
+    graph.verify()
+    header: dict[str, Any] = {
+        "magic": MAGIC, "format_version": FORMAT_VERSION, "lgcc_version": _lgcc_version(),
+        "n_inputs": int(graph.n_inputs), "n_gates": graph.n_gates, "n_outputs": graph.n_outputs,
+        "head": graph.head.to_json() if graph.head is not None else None,
+        "encoding": {"n_features": int(graph.encoding.n_features)} if graph.encoding is not None else None,
+        "layers": graph.layers is not None,
+        "meta": graph.meta,
+    }
+    arrays = {name: getattr(graph, name) for name in _ARRAYS}
+    if graph.layers is not None:
+        arrays["layers"] = graph.layers
+    if graph.encoding is not None:
+        arrays["enc_feature"] = graph.encoding.feature
+        arrays["enc_threshold"] = graph.encoding.threshold
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.writestr(HEADER, json.dumps(header, sort_keys=True, indent=1))
+        for name, arr in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
+
+
+def read(path: str | os.PathLike) -> Graph:
+    """Read a ``.lgir`` file; raise :class:`FormatError` (one line) for anything but a valid file."""
+    path = require_file(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            header = _read_header(zf, path)
+            arrays = {name: _read_array(zf, name, path) for name in _member_names(header)}
+    except zipfile.BadZipFile:
+        raise FormatError(f"{path}: not an .lgir file (not a zip archive, or truncated)") from None
+    except (EOFError, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: encrypted member; NotImplementedError: unknown compression method
+        raise FormatError(f"{path}: truncated or unreadable .lgir file ({exc})") from None
+    try:
+        return _assemble(header, arrays).verify()
+    except (GraphError, KeyError, TypeError, ValueError) as exc:
+        raise FormatError(f"{path}: corrupt .lgir file: {exc}") from None
+
+
+def _read_header(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    names = zf.namelist()
+    if HEADER not in names:
+        raise FormatError(f"{path}: not an .lgir file (zip archive without {HEADER}; "
+                          "a checkpoint or numpy archive? use the matching extension)")
+    info = zf.getinfo(HEADER)
+    if info.file_size > _MAX_HEADER:
+        raise FormatError(f"{path}: not an .lgir file (header of {info.file_size} bytes)")
+    try:
+        header = json.loads(zf.read(HEADER).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FormatError(f"{path}: corrupt .lgir header (not JSON)") from None
+    if not isinstance(header, dict) or header.get("magic") != MAGIC:
+        raise FormatError(f"{path}: not an .lgir file (bad magic in {HEADER})")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise FormatError(f"{path}: corrupt .lgir header (format_version {version!r})")
+    if version > FORMAT_VERSION:
+        raise FormatError(f"{path}: written by a newer lgcc ({header.get('lgcc_version', '?')}, .lgir format "
+                          f"{version}; this lgcc reads up to {FORMAT_VERSION}); upgrade lgcc")
+    return header
+
+
+def _member_names(header: dict[str, Any]) -> list[str]:
+    names = list(_ARRAYS)
+    if header.get("layers"):
+        names.append("layers")
+    if header.get("encoding") is not None:
+        names += ["enc_feature", "enc_threshold"]
+    return names
+
+
+def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
+    """One 1-D ``.npy`` member, refusing object arrays and sizes the member cannot hold."""
+    member = f"{name}.npy"
+    try:
+        info = zf.getinfo(member)
+    except KeyError:
+        raise FormatError(f"{path}: corrupt .lgir file (array '{name}' is missing)") from None
+    with zf.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = reader(f)
+        except ValueError as exc:  # not a .npy header
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}': {exc})") from None
+        if dtype.hasobject:
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' holds Python objects; refused)")
+        if len(shape) != 1:
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has shape {shape}, expected 1-D)")
+        nbytes = shape[0] * dtype.itemsize
+        if nbytes > info.file_size:  # checked before allocating, so a lying header cannot exhaust memory
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' is larger than its member)")
+        buf = bytearray(nbytes)
+        if f.readinto(buf) != nbytes:
+            raise FormatError(f"{path}: truncated .lgir file (array '{name}' is short)")
+    return np.frombuffer(buf, dtype=dtype)
+
+
+def _assemble(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Graph:
+    n_gates, n_outputs = int(header["n_gates"]), int(header["n_outputs"])
+    if arrays["op"].shape[0] != n_gates or arrays["outputs"].shape[0] != n_outputs:
+        raise ValueError(f"header says {n_gates} gates and {n_outputs} outputs, arrays disagree")
+    enc = None
+    if header.get("encoding") is not None:
+        enc = Encoding(int(header["encoding"]["n_features"]), arrays["enc_feature"], arrays["enc_threshold"])
+    head = Head.from_json(header["head"]) if header.get("head") is not None else None
+    meta = header.get("meta", {})
+    if not isinstance(meta, dict):
+        raise ValueError("meta must be a JSON object")
+    return Graph(int(header["n_inputs"]), arrays["op"], arrays["a"], arrays["b"], arrays["outputs"],
+                 arrays["out_neg"], head=head, encoding=enc, layers=arrays.get("layers"), meta=meta)

@@ -1,0 +1,113 @@
+"""AIGER (.aag/.aig): every gate as ANDs, round trips, hand-written files and bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from lgcc.ir.errors import FormatError
+from lgcc.ir.formats import aiger
+from lgcc.ir.formats.aiger_encode import decode_deltas, encode_deltas
+from lgcc.ir.gates import AIG_COST
+from lgcc.ir.graph import Graph
+from lgcc.ir.simulate import simulate, truth_table
+from lgcc.ir.testing import graphs, with_extras
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(graphs(max_gates=50))
+def test_round_trip_ascii_and_binary(tmp_path, g):
+    g = with_extras(g, seed=5)
+    for ext in (".aag", ".aig"):
+        path = tmp_path / f"g{ext}"
+        aiger.write(g, path)
+        h = aiger.read(path)
+        assert h.n_inputs == g.n_inputs and h.n_outputs == g.n_outputs
+        assert np.array_equal(truth_table(g), truth_table(h)), ext
+        assert (g.head is None and h.head is None) or g.head.same_as(h.head)
+        assert g.encoding.same_as(h.encoding) and h.meta == g.meta
+
+
+def test_each_gate_costs_its_aig_cost_and_is_exact():
+    ops = np.arange(16, dtype=np.uint8)
+    g = Graph.from_arrays(2, ops, np.full(16, 2), np.full(16, 3), np.arange(4, 20))
+    ands, outs = aiger.to_aig(g)
+    assert ands.shape[0] == AIG_COST.sum()
+    assert np.all(ands[:, 0] > ands[:, 1]) and np.all(ands[:, 1] >= ands[:, 2])
+    assert np.all(np.diff(ands[:, 0]) > 0)
+    assert np.array_equal(truth_table(aiger.from_bytes(aiger.to_bytes(g, binary=True))), truth_table(g))
+
+
+def test_chains_of_wires_and_inverters_resolve():
+    # g0 = x0 & x1; g1..g40 alternate "not a" and "a" of the previous gate
+    n = 41
+    op = np.array([1] + [12, 3] * 20, dtype=np.uint8)
+    a = np.array([2] + list(range(4, 4 + n - 1)))
+    g = Graph.from_arrays(2, op, a, np.full(n, 3), [4 + n - 1, 4 + n - 2])
+    ands, _ = aiger.to_aig(g)
+    assert ands.shape[0] == 1
+    assert np.array_equal(truth_table(aiger.from_bytes(aiger.to_bytes(g, binary=False))), truth_table(g))
+
+
+def test_ascii_text_is_stable():
+    g = Graph.from_arrays(2, [6], [2], [3], [4, 2], [False, True])
+    text = aiger.to_bytes(g, binary=False).decode()
+    assert text.startswith("aag 5 2 0 2 3\n2\n4\n11\n3\n")
+    assert "i0 x0\ni1 x1\no0 y0\no1 y1\nc\n" in text
+    assert aiger.to_bytes(g, binary=False) == aiger.to_bytes(g, binary=False)
+
+
+def test_varint_deltas_round_trip():
+    rng = np.random.default_rng(0)
+    rhs1 = rng.integers(0, 1 << 30, 500)
+    rhs0 = rhs1 + rng.integers(0, 1 << 28, 500) * rng.integers(0, 2, 500)
+    lhs = rhs0 + 1 + rng.integers(0, 1 << 31, 500) * rng.integers(0, 2, 500)
+    ands = np.stack([lhs, rhs0, rhs1], axis=1)
+    data = encode_deltas(ands) + b"i0 trailing ascii\n"
+    deltas, end = decode_deltas(data, 0, 500, "x")
+    assert np.array_equal(deltas[:, 0], lhs - rhs0) and np.array_equal(deltas[:, 1], rhs0 - rhs1)
+    assert data[end:] == b"i0 trailing ascii\n"
+    assert encode_deltas(np.array([[300, 2, 0]])) == bytes([0xAA, 0x02, 0x02])  # 298 = 0b10_0101010
+
+
+def test_out_of_order_ascii_is_sorted():
+    text = b"aag 5 2 0 1 3\n2\n4\n10\n10 9 7\n6 2 4\n8 3 5\nc\nhand written\n"
+    g = aiger.from_bytes(text)
+    bits = np.indices((2, 2)).reshape(2, -1).T
+    assert simulate(g, bits)[:, 0].tolist() == [False, True, True, False]  # x0 xor x1
+    assert "input_names" not in g.meta
+
+
+def test_symbols_become_names():
+    g = aiger.from_bytes(b"aag 3 2 0 1 1\n2\n4\n6\n6 2 4\ni0 alpha\ni1 beta\no0 out\n")
+    assert g.meta == {"input_names": ["alpha", "beta"], "output_names": ["out"]}
+
+
+@pytest.mark.parametrize("data, match", [
+    (b"hello\n", "not an AIGER file"),
+    (b"", "not an AIGER file"),
+    (b"aag 1 x 0 0 0\n", "bad AIGER header"),
+    (b"aag 1 1 0\n", "need M I L O A"),
+    (b"aag 2 1 1 1 0\n2\n4 2\n4\n", "latches"),
+    (b"aag 1 1 0 1 0 1\n2\n2\n2\n", "1.9"),
+    (b"aag 3 1 0 1 1\n2\n6\n", "truncated"),
+    (b"aag 3 1 0 1 2\n2\n6\n6 4 2\n4 6 2\n", "cycle"),
+    (b"aag 3 1 0 1 1\n2\n6\n6 8 2\n", "exceeds the header"),
+    (b"aag 3 1 0 1 1\n2\n6\n6 4 2\n", "never defined"),
+    (b"aag 2 1 0 1 1\n2\n4\n2 2 2\n", "defined twice"),
+    (b"aag 2 1 0 1 0\n2\nx\n", "bad literal"),
+    (b"aig 3 1 0 1 2\n6\n\x02", "truncated"),
+    (b"aig 3 1 0 1 2\n6\n\x09\x01\x02\x01", "negative literal"),
+    (b"aag 1 1 0 1 0\n2\n2\ni5 nope\n", "missing"),
+    (b"aig 4000000000 4000000000 0 0 0\n", "promises more than the file holds"),
+    (b"aag 200000000 0 0 0 100000000\n", "promises more than the file holds"),
+    (b"aag 1 1 0 1 0\n2\n2\n?? junk\n", "unexpected data"),
+])
+def test_bad_files(data, match):
+    with pytest.raises(FormatError, match=match) as info:
+        aiger.from_bytes(data, "f.aag")
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FormatError, match="no such file"):
+        aiger.read(tmp_path / "none.aig")

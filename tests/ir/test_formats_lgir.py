@@ -1,0 +1,192 @@
+"""The .lgir format: exact round trips and one clear error for every kind of bad file."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from lgcc.ir.errors import FormatError
+from lgcc.ir.formats import lgir
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import graphs, with_extras
+
+FIELDS = ("op", "a", "b", "outputs", "out_neg")
+
+
+def assert_identical(g, h):
+    assert g.n_inputs == h.n_inputs
+    for name in FIELDS:
+        x, y = getattr(g, name), getattr(h, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    assert (g.head is None and h.head is None) or g.head.same_as(h.head)
+    assert (g.encoding is None and h.encoding is None) or g.encoding.same_as(h.encoding)
+    assert (g.layers is None and h.layers is None) or np.array_equal(g.layers, h.layers)
+    assert g.meta == h.meta
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(graphs(max_gates=60))
+def test_round_trip_is_exact(tmp_path, g):
+    path = tmp_path / "g.lgir"
+    lgir.write(g, path)
+    assert_identical(g, lgir.read(path))
+    extra = with_extras(g, seed=g.n_gates)
+    lgir.write(extra, path)
+    assert_identical(extra, lgir.read(path))
+
+
+def test_empty_graph_round_trips(tmp_path):
+    g = random_layered_graph(0, [], k=None)
+    lgir.write(g, tmp_path / "e.lgir")
+    assert_identical(g, lgir.read(tmp_path / "e.lgir"))
+
+
+def test_header_records_versions(tmp_path):
+    lgir.write(random_layered_graph(4, [6, 2], k=2), tmp_path / "g.lgir")
+    with zipfile.ZipFile(tmp_path / "g.lgir") as zf:
+        assert zf.namelist()[0] == lgir.HEADER
+        header = json.loads(zf.read(lgir.HEADER))
+    assert header["magic"] == lgir.MAGIC and header["format_version"] == lgir.FORMAT_VERSION
+    assert header["lgcc_version"]
+
+
+def test_writing_is_deterministic(tmp_path):
+    g = with_extras(random_layered_graph(5, [8, 4], k=2))
+    lgir.write(g, tmp_path / "1.lgir")
+    lgir.write(g, tmp_path / "2.lgir")
+    assert (tmp_path / "1.lgir").read_bytes() == (tmp_path / "2.lgir").read_bytes()
+
+
+@pytest.fixture
+def good(tmp_path):
+    path = tmp_path / "good.lgir"
+    lgir.write(with_extras(random_layered_graph(6, [10, 10, 4], k=2)), path)
+    return path
+
+
+def rewrite(src, dst, change):
+    """Copy a .lgir archive, letting ``change(name, data) -> data`` edit members."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, change(name, zin.read(name)))
+    return dst
+
+
+def npy_bytes(arr):
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=True)
+    return buf.getvalue()
+
+
+def header_with(**changes):
+    def change(name, data):
+        if name != lgir.HEADER:
+            return data
+        return json.dumps({**json.loads(data), **changes}).encode()
+    return change
+
+
+def array_replaced(member, arr):
+    return lambda name, data: npy_bytes(arr) if name == member else data
+
+
+def expect_one_line(path, match):
+    with pytest.raises(FormatError, match=match) as info:
+        lgir.read(path)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    expect_one_line(tmp_path / "nope.lgir", "no such file")
+
+
+def test_truncated_file(good, tmp_path):
+    data = good.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 10):
+        bad = tmp_path / f"cut{cut}.lgir"
+        bad.write_bytes(data[:cut])
+        expect_one_line(bad, "truncated|not an .lgir")
+
+
+def test_flipped_byte_fails_crc(good, tmp_path):
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as zf:
+        info = zf.getinfo("a.npy")
+    data[info.header_offset + 30 + len("a.npy") + 200] ^= 0xFF  # inside a.npy's stored data
+    bad = tmp_path / "flip.lgir"
+    bad.write_bytes(bytes(data))
+    expect_one_line(bad, "lgir")
+
+
+def test_foreign_files(tmp_path):
+    text = tmp_path / "t.lgir"
+    text.write_text("hello, I am a text file\n")
+    expect_one_line(text, "not an .lgir file")
+    npz = tmp_path / "n.lgir"
+    with open(npz, "wb") as f:
+        np.savez(f, op=np.zeros(3, np.uint8))
+    expect_one_line(npz, "not an .lgir file")
+
+
+def test_torch_checkpoint_is_foreign(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.lgir"
+    torch.save({"weights": torch.zeros(3)}, path)
+    expect_one_line(path, "not an .lgir file")
+
+
+def test_newer_format_version(good, tmp_path):
+    bad = rewrite(good, tmp_path / "new.lgir", header_with(format_version=lgir.FORMAT_VERSION + 1))
+    expect_one_line(bad, "newer lgcc.*upgrade")
+
+
+def test_bad_magic_and_header(good, tmp_path):
+    expect_one_line(rewrite(good, tmp_path / "m.lgir", header_with(magic="nope")), "bad magic")
+    garbage = rewrite(good, tmp_path / "j.lgir", lambda n, d: b"{not json" if n == lgir.HEADER else d)
+    expect_one_line(garbage, "not JSON")
+    expect_one_line(rewrite(good, tmp_path / "v.lgir", header_with(format_version="1")), "format_version")
+
+
+def test_corrupt_arrays_fail_verify(good, tmp_path):
+    g = lgir.read(good)
+    a = g.a.copy()
+    a[-1] = g.n_nodes + 5  # operand after its gate
+    expect_one_line(rewrite(good, tmp_path / "a.lgir", array_replaced("a.npy", a)), "corrupt.*operand")
+    expect_one_line(rewrite(good, tmp_path / "d.lgir", array_replaced("op.npy", g.op.astype(np.int64))),
+                    "corrupt.*dtype")
+    short = rewrite(good, tmp_path / "s.lgir", array_replaced("outputs.npy", g.outputs[:-1]))
+    expect_one_line(short, "corrupt")
+    two_d = rewrite(good, tmp_path / "2.lgir", array_replaced("b.npy", g.b.reshape(1, -1)))
+    expect_one_line(two_d, "1-D")
+    expect_one_line(rewrite(good, tmp_path / "h.lgir", header_with(head={"k": 2})), "corrupt")
+
+
+def test_pickled_arrays_are_refused(good, tmp_path):
+    objs = np.array([{"evil": 1}] * 3, dtype=object)
+    expect_one_line(rewrite(good, tmp_path / "p.lgir", array_replaced("op.npy", objs)), "corrupt")
+
+
+def test_missing_member(good, tmp_path):
+    def drop(src, dst):
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+            for name in zin.namelist():
+                if name != "b.npy":
+                    zout.writestr(name, zin.read(name))
+        return dst
+    expect_one_line(drop(good, tmp_path / "m.lgir"), "'b' is missing")
+
+
+def test_lying_array_header_is_refused_before_allocating(good, tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": (10**13,)})
+    bogus = buf.getvalue() + b"\0" * 16
+    expect_one_line(rewrite(good, tmp_path / "big.lgir", lambda n, d: bogus if n == "op.npy" else d),
+                    "larger than its member")
+    not_npy = rewrite(good, tmp_path / "raw.lgir", lambda n, d: b"raw bytes" if n == "op.npy" else d)
+    expect_one_line(not_npy, "corrupt")
