@@ -1,0 +1,182 @@
+"""Equivalence checking of two graphs: exhaustive, random simulation, and ABC ``cec``.
+
+Two graphs are compared output bit by output bit when their interfaces match
+(same outputs and the same head), or class score by class score when both have
+a GroupSum head with the same ``k`` and ``tau`` but a rewritten head (offsets,
+bounds or the order of outputs differ: what the head-aware passes produce).
+
+* up to :data:`~lgcc.ir.simulate.MAX_EXHAUSTIVE_INPUTS` inputs: every input vector
+  (a proof);
+* more: ``vectors`` random input vectors (default 1,000,000), simulated in chunks,
+  then, for per-bit comparisons, ABC's ``cec`` when ``berkeley-abc`` is installed
+  (a SAT proof, or a refutation).
+
+A failure comes with a counterexample input vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import Graph
+from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, simulate, simulate_words, unpack_rows
+
+#: Default number of random vectors for graphs with too many inputs to enumerate.
+DEFAULT_VECTORS = 1_000_000
+#: Bytes of unpacked output bits per chunk when comparing class scores.
+_SCORE_CHUNK_BYTES = 64 << 20
+#: Words (64 vectors each) per chunk when comparing output bits.
+_BIT_CHUNK_WORDS = 2048
+
+
+@dataclass
+class EquivResult:
+    """The verdict, how it was reached and, on failure, an input where the graphs differ."""
+
+    equivalent: bool
+    method: str  # "exhaustive", "random", "abc-cec" or "interface"
+    compared: str  # "bits" or "scores"
+    vectors: int
+    proved: bool
+    counterexample: np.ndarray | None = None  # bool[n_inputs]
+    detail: str = ""
+
+    def summary(self) -> str:
+        """One human-readable line."""
+        what = "output bits" if self.compared == "bits" else "class scores"
+        if self.equivalent:
+            how = "proved" if self.proved else "no difference found"
+            return f"equivalent ({what}; {self.method}, {self.vectors} vectors; {how}){self._detail()}"
+        return f"NOT equivalent ({what}; {self.method}){self._detail()}"
+
+    def _detail(self) -> str:
+        return f": {self.detail}" if self.detail else ""
+
+
+def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: int = 0,
+                      use_abc: bool = True, abc_timeout: float = 300.0) -> EquivResult:
+    """Are ``a`` and ``b`` equivalent?  See the module docstring for what is compared and how."""
+    if a.n_inputs != b.n_inputs:
+        return EquivResult(False, "interface", "bits", 0, True,
+                           detail=f"input counts differ ({a.n_inputs} vs {b.n_inputs})")
+    compared, reason = _comparison(a, b)
+    if compared is None:
+        return EquivResult(False, "interface", "bits", 0, True, detail=reason)
+    exhaustive = a.n_inputs <= MAX_EXHAUSTIVE_INPUTS
+    n_vectors = 1 << a.n_inputs if exhaustive else max(64, int(vectors))
+    method = "exhaustive" if exhaustive else "random"
+    res = _simulate_compare(a, b, compared, exhaustive, n_vectors, seed)
+    if res is not None and compared == "bits" and a.head is not None:
+        # the same head but different bits (e.g. outputs reordered): every class score may still agree
+        scores_res = _simulate_compare(a, b, "scores", exhaustive, n_vectors, seed)
+        if scores_res is None:
+            return EquivResult(True, method, "scores", n_vectors, exhaustive,
+                               detail=f"output bits differ ({res[2]}) but every class score agrees")
+    if res is not None:
+        return EquivResult(False, method, res[0], n_vectors, True, res[1], res[2])
+    result = EquivResult(True, method, compared, n_vectors, exhaustive)
+    if not exhaustive and compared == "bits" and use_abc:
+        _abc_proof(a, b, result, abc_timeout)
+    return result
+
+
+def _comparison(a: Graph, b: Graph) -> tuple[str | None, str]:
+    """'bits' or 'scores' (or None and why not comparable)."""
+    same_head = (a.head is None and b.head is None) or (a.head is not None and a.head.same_as(b.head))
+    if same_head and a.n_outputs == b.n_outputs:
+        return "bits", ""
+    if a.head is not None and b.head is not None:
+        if a.head.k == b.head.k and a.head.tau == b.head.tau:
+            return "scores", ""
+        return None, f"heads differ (k={a.head.k}, tau={a.head.tau} vs k={b.head.k}, tau={b.head.tau})"
+    if a.head is None and b.head is None:
+        return None, f"outputs differ ({a.n_outputs} vs {b.n_outputs})"
+    return None, "only one of the graphs has a GroupSum head"
+
+
+def _input_chunks(n_inputs: int, exhaustive: bool, n_vectors: int, seed: int,
+                  words_per_chunk: int) -> Iterator[tuple[np.ndarray, int]]:
+    """Yield ``(words, n_valid)`` chunks of input words covering the vectors to test."""
+    if exhaustive:
+        words = exhaustive_inputs(n_inputs)
+        for s in range(0, words.shape[1], words_per_chunk):
+            w = words[:, s: s + words_per_chunk]
+            yield w, min(n_vectors - 64 * s, 64 * w.shape[1])
+        return
+    rng = np.random.default_rng(seed)
+    total_words = (n_vectors + 63) // 64
+    for s in range(0, total_words, words_per_chunk):
+        n_w = min(words_per_chunk, total_words - s)
+        yield rng.integers(0, 2**64, (n_inputs, n_w), dtype=np.uint64, endpoint=False), min(64 * n_w, n_vectors - 64 * s)
+
+
+def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vectors: int,
+                      seed: int) -> tuple[str, np.ndarray, str] | None:
+    """None if no difference, else (compared, counterexample, description)."""
+    if compared == "bits":
+        chunk = _BIT_CHUNK_WORDS
+    else:
+        chunk = max(1, _SCORE_CHUNK_BYTES // (64 * max(a.n_outputs, b.n_outputs, 1)))
+    for words, n_valid in _input_chunks(a.n_inputs, exhaustive, n_vectors, seed, chunk):
+        oa, ob = simulate_words(a, words), simulate_words(b, words)
+        if compared == "bits":
+            diff = oa ^ ob
+            diff[:, -1] &= np.uint64((1 << (n_valid - 64 * (diff.shape[1] - 1))) - 1)  # drop padding samples
+            cols = np.flatnonzero(diff.any(axis=0))
+            if cols.size:
+                col = int(cols[0])
+                row_bits = unpack_rows(diff[:, col: col + 1], 64)  # (64, m)
+                s = 64 * col + int(np.flatnonzero(row_bits.any(axis=1))[0])
+                o = int(np.flatnonzero(row_bits[s % 64])[0])
+                cex = unpack_rows(words[:, col: col + 1], 64)[s % 64]
+                return "bits", cex, f"output {o} is {int(_bit(oa, o, s))} vs {int(_bit(ob, o, s))}"
+        else:
+            sa, sb = _class_scores(a, oa, n_valid), _class_scores(b, ob, n_valid)
+            bad = np.flatnonzero((sa != sb).any(axis=1))
+            if bad.size:
+                s = int(bad[0])
+                cex = unpack_rows(words, n_valid)[s]
+                return "scores", cex, f"class scores {sa[s].tolist()} vs {sb[s].tolist()}"
+    return None
+
+
+def _bit(words: np.ndarray, row: int, sample: int) -> bool:
+    return bool((int(words[row, sample // 64]) >> (sample % 64)) & 1)
+
+
+def _class_scores(graph: Graph, out_words: np.ndarray, n_samples: int) -> np.ndarray:
+    """Integer class scores ``(n_samples, k)`` from packed output words."""
+    head = graph.head
+    assert head is not None
+    bits = np.unpackbits(np.ascontiguousarray(out_words).view(np.uint8), axis=1, bitorder="little")[:, :n_samples]
+    sums = np.empty((n_samples, head.k), dtype=np.int64)
+    for c in range(head.k):  # k is small; each class is one vectorized reduction
+        sums[:, c] = bits[head.bounds[c]: head.bounds[c + 1]].sum(axis=0, dtype=np.int64)
+    return sums + head.offsets
+
+
+def _abc_proof(a: Graph, b: Graph, result: EquivResult, timeout: float) -> None:
+    """Upgrade a random-simulation verdict with ABC ``cec`` where installed."""
+    from .errors import LgccError
+    from .passes.abc_tool import abc_binary, abc_cec
+
+    if abc_binary() is None:
+        result.detail = "berkeley-abc not installed: no proof"
+        return
+    try:
+        verdict, cex = abc_cec(a, b, timeout)
+    except LgccError as exc:
+        result.detail = f"ABC cec could not run ({exc})"
+        return
+    if verdict is True:
+        result.method, result.proved = "abc-cec", True
+    elif verdict is False:
+        result.equivalent, result.method, result.proved = False, "abc-cec", True
+        if cex is not None and not np.array_equal(simulate(a, cex[None]), simulate(b, cex[None])):
+            result.counterexample = cex  # kept only once the simulator confirms it
+        result.detail = "ABC cec found a difference that random simulation missed"
+    else:
+        result.detail = "ABC cec undecided within its limits"

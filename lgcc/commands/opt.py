@@ -1,0 +1,72 @@
+"""``lgcc opt``: run an optimization pipeline (or a list of passes) on a graph file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lgcc.ir.errors import LgccError
+from lgcc.ir.passes.manager import PIPELINES, FixedPoint, optimize, parse_pass_list
+from lgcc.ir.passes.registry import all_passes
+from lgcc.loading import GRAPH_FORMATS, load_graph, save_graph
+
+NAME = "opt"
+HELP = "optimize a graph: -O0/-O1/-O2 pipelines or any list of passes, with a per-pass report"
+EXAMPLES = [
+    "lgcc opt model.lgir -o model.opt.lgir -O2 --report",
+    "lgcc opt model.blif -o model.opt.blif --passes simplify,prune,head,prune --report --json",
+    "lgcc opt --list-passes",
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``lgcc opt``."""
+    parser.add_argument("input", metavar="IN", nargs="?", help="graph file (.lgir, .blif, .aag, .aig) or checkpoint")
+    parser.add_argument("-o", "--output", metavar="OUT", help="where to write the optimized graph (format by extension)")
+    parser.add_argument("-O", "--opt-level", type=int, default=1, choices=sorted(PIPELINES), metavar="N",
+                        help="optimization level 0, 1 or 2 (default 1)")
+    parser.add_argument("--passes", metavar="A,B,C", help="run these passes in order instead of a -O pipeline")
+    parser.add_argument("--report", action="store_true",
+                        help="print gates, 2-input gates, AIG nodes, depth and time after every pass")
+    parser.add_argument("--json", action="store_true", help="with --report: print the report as JSON")
+    parser.add_argument("--list-passes", action="store_true", help="list the passes and pipelines, then exit")
+
+
+def _describe(step) -> str:
+    return f"fixed point of [{', '.join(step.passes)}]" if isinstance(step, FixedPoint) else str(step)
+
+
+def list_passes() -> str:
+    """The text of ``--list-passes``."""
+    lines = ["passes:"]
+    lines += [f"  {p.name:<11} {p.summary}" for p in all_passes()]
+    lines.append("pipelines:")
+    lines += [f"  -O{lv}: {', '.join(_describe(s) for s in steps) or '(nothing)'}" for lv, steps in PIPELINES.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, optimize, write, report."""
+    if args.list_passes:
+        sys.stdout.write(list_passes())
+        return 0
+    if not args.input:
+        raise LgccError("missing input graph (usage: lgcc opt IN -o OUT)")
+    if not args.output and not args.report:
+        raise LgccError("nothing to do: give -o OUT to write the result and/or --report")
+    if args.json and not args.report:
+        raise LgccError("--json goes with --report")
+    if args.output:  # fail before the work, not after it
+        ext = Path(args.output).suffix.lower()
+        if ext not in GRAPH_FORMATS or GRAPH_FORMATS[ext][2] is None:
+            raise LgccError(f"{args.output}: cannot write '{ext}' files (known: {', '.join(sorted(GRAPH_FORMATS))})")
+    passes = parse_pass_list(args.passes) if args.passes is not None else None
+    graph = load_graph(args.input)
+    result = optimize(graph, level=args.opt_level, passes=passes, report=args.report)
+    if args.output:
+        save_graph(result.graph, args.output)
+    if args.report:
+        sys.stdout.write(json.dumps(result.to_json(), indent=1) + "\n" if args.json else result.report() + "\n")
+    return 0

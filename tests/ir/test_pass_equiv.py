@@ -1,0 +1,111 @@
+"""The equivalence checker: exhaustive, random, per bit or per class score, counterexamples, ABC cec."""
+
+import numpy as np
+import pytest
+
+from lgcc.ir.equiv import check_equivalence
+from lgcc.ir.passes import optimize
+from lgcc.ir.passes.abc_tool import abc_binary
+from lgcc.ir.random import random_layered_graph, trained_like_graph
+from lgcc.ir.simulate import scores, simulate
+
+needs_abc = pytest.mark.skipif(abc_binary() is None, reason="berkeley-abc is not installed")
+
+
+def mutate(g, gate):
+    op = g.op.copy()
+    op[gate] = 15 - op[gate]  # the complement: an output gate then differs on every input
+    return g.copy(op=op)
+
+
+def test_exhaustive_finds_a_real_counterexample():
+    g = random_layered_graph(8, [30, 30, 12], k=3, seed=3)
+    bad = mutate(g, g.n_gates - 1)
+    res = check_equivalence(g, bad)
+    assert not res.equivalent and res.method == "exhaustive" and res.proved
+    cex = res.counterexample[None, :]
+    assert (simulate(g, cex) != simulate(bad, cex)).any()
+    assert "NOT equivalent" in res.summary()
+
+
+def test_exhaustive_proves_optimized_graphs():
+    g = trained_like_graph(10, [40, 40, 20], k=4, seed=1)
+    res = check_equivalence(g, optimize(g, 1).graph)
+    assert res.equivalent and res.proved and res.compared == "bits" and res.vectors == 1024
+
+
+def test_head_rewrites_are_compared_by_class_score():
+    g = trained_like_graph(10, [40, 40, 20], k=4, seed=2)
+    out = optimize(g, 2).graph
+    assert not out.head.same_as(g.head)
+    res = check_equivalence(g, out)
+    assert res.equivalent and res.compared == "scores"
+    # breaking one class's offset is caught, with a counterexample
+    broken = out.copy(head=type(out.head)(out.head.k, out.head.tau, out.head.bounds, out.head.offsets + [1, 0, 0, 0]))
+    res = check_equivalence(g, broken)
+    assert not res.equivalent and res.compared == "scores"
+    cex = res.counterexample[None, :]
+    assert (scores(g, cex) != scores(broken, cex)).any()
+
+
+def test_reordered_outputs_with_the_same_head_are_score_equivalent():
+    g = random_layered_graph(6, [20, 8], k=2, seed=4)
+    perm = np.array([1, 0, 2, 3, 4, 5, 6, 7])  # swap two outputs of class 0
+    out = g.copy(outputs=g.outputs[perm], out_neg=g.out_neg[perm])
+    res = check_equivalence(g, out)
+    assert res.equivalent and res.compared == "scores" and "output bits differ" in res.detail
+
+
+def test_random_simulation_for_many_inputs():
+    g = random_layered_graph(40, [60, 60, 20], seed=5)
+    res = check_equivalence(g, optimize(g, 1).graph, vectors=20_000, use_abc=False)
+    assert res.equivalent and res.method == "random" and res.vectors == 20_000 and not res.proved
+    res = check_equivalence(g, mutate(g, g.n_gates - 1), vectors=20_000, use_abc=False)
+    assert not res.equivalent and res.counterexample.shape == (40,)
+
+
+def test_interface_mismatch_is_not_equivalent():
+    a = random_layered_graph(6, [10, 4], seed=1)
+    assert not check_equivalence(a, random_layered_graph(7, [10, 4], seed=1)).equivalent
+    res = check_equivalence(a, random_layered_graph(6, [10, 5], seed=1))
+    assert not res.equivalent and "outputs differ" in res.detail
+
+
+@needs_abc
+def test_abc_cec_proves_o1_on_a_trained_like_model():
+    g = trained_like_graph(64, [400, 400, 400, 200], k=10, seed=7)
+    out = optimize(g, 1).graph
+    assert out.n_gates < g.n_gates / 2
+    res = check_equivalence(g, out, vectors=4096)
+    assert res.equivalent and res.method == "abc-cec" and res.proved
+
+
+@needs_abc
+def test_abc_cec_refutes_a_difference_simulation_can_miss():
+    from lgcc.ir.builder import GraphBuilder
+
+    b = GraphBuilder(30)
+    x = [b.input(i) for i in range(30)]
+    acc = x[0]
+    for v in x[1:]:
+        acc = b.AND(acc, v)  # true on one input vector out of 2**30
+    b.output(acc)
+    g = b.build()
+    zero = g.copy(op=np.zeros(0, np.uint8), a=np.zeros(0, np.int32), b=np.zeros(0, np.int32),
+                  outputs=np.array([0], np.int32), out_neg=np.array([False]), layers=None)
+    res = check_equivalence(g, zero, vectors=1000)
+    assert not res.equivalent and res.method == "abc-cec"
+    assert res.counterexample.all()  # the one input vector where the AND of all inputs is 1
+
+
+@needs_abc
+def test_abc_cec_on_a_trained_model_before_and_after(trained_graph):
+    g = trained_graph.graph
+    o1 = optimize(g, 1).graph
+    res = check_equivalence(g, o1, vectors=4096)
+    assert res.equivalent and res.method == "abc-cec" and res.proved
+    o2 = optimize(g, 2).graph
+    assert o2.n_gates <= o1.n_gates
+    res = check_equivalence(g, o2, vectors=50_000)
+    assert res.equivalent
+    assert np.array_equal(scores(o2, trained_graph.bits), scores(g, trained_graph.bits))

@@ -1,0 +1,82 @@
+"""``lgcc opt`` and ``lgcc verify`` from the command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lgcc.cli import main
+from lgcc.ir.random import trained_like_graph
+from lgcc.loading import load_graph, save_graph
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "m.lgir"
+    save_graph(trained_like_graph(12, [60, 60, 30], k=3, seed=11), path)
+    return path
+
+
+def test_opt_writes_an_equivalent_smaller_graph(model, tmp_path, capsys):
+    out = tmp_path / "m.opt.lgir"
+    assert main(["opt", str(model), "-o", str(out), "-O2", "--report"]) == 0
+    text = capsys.readouterr().out
+    assert "simplify" in text and "aig" in text
+    before, after = load_graph(model), load_graph(out)
+    assert after.n_gates < before.n_gates
+    assert main(["verify", str(model), str(out)]) == 0
+    assert "equivalent (class scores; exhaustive" in capsys.readouterr().out
+
+
+def test_opt_passes_and_json_report(model, tmp_path, capsys):
+    out = tmp_path / "m.blif"
+    assert main(["opt", str(model), "-o", str(out), "--passes", "absorb,prune", "--report", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in rep["passes"]] == ["absorb", "prune"]
+    assert rep["after"]["gates"] == rep["passes"][-1]["metrics"]["gates"] < rep["before"]["gates"]
+    assert main(["verify", str(model), str(out)]) == 0
+
+
+def test_verify_prints_a_counterexample_and_exits_1(model, tmp_path, capsys):
+    g = load_graph(model)
+    bad = g.copy(out_neg=~g.out_neg)
+    save_graph(bad, tmp_path / "bad.lgir")
+    assert main(["verify", str(model), str(tmp_path / "bad.lgir")]) == 1
+    captured = capsys.readouterr()
+    assert "counterexample (input 0 first): " in captured.out and "NOT equivalent" in captured.err
+    bits = captured.out.split(": ")[1].strip()
+    assert len(bits) == 12 and set(bits) <= {"0", "1"}
+
+
+def test_list_passes_and_errors(capsys):
+    assert main(["opt", "--list-passes"]) == 0
+    text = capsys.readouterr().out
+    for name in ("const_fold", "absorb", "strash", "simplify", "prune", "head", "abc", "-O2"):
+        assert name in text
+    assert main(["opt", "nope.lgir", "-o", "x.lgir"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_unknown_pass_is_a_one_line_error(model, tmp_path, capsys):
+    assert main(["opt", str(model), "-o", str(tmp_path / "x.lgir"), "--passes", "simplify,frob"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown pass 'frob'" in err[0]
+    assert not (tmp_path / "x.lgir").exists()
+
+
+def test_o0_changes_nothing(model, tmp_path):
+    out = tmp_path / "same.lgir"
+    assert main(["opt", str(model), "-o", str(out), "-O0"]) == 0
+    a, b = load_graph(model), load_graph(out)
+    assert np.array_equal(a.op, b.op) and np.array_equal(a.outputs, b.outputs)
+
+
+def test_bad_output_extension_fails_before_the_work(model, tmp_path, capsys):
+    assert main(["opt", str(model), "-o", str(tmp_path / "x.txt")]) == 2
+    assert "cannot write '.txt'" in capsys.readouterr().err and not (tmp_path / "x.txt").exists()
+
+
+def test_verify_of_different_interfaces_exits_1(model, tmp_path, capsys):
+    save_graph(trained_like_graph(13, [20, 9], k=3, seed=1), tmp_path / "other.lgir")
+    assert main(["verify", str(model), str(tmp_path / "other.lgir")]) == 1
+    assert "input counts differ" in capsys.readouterr().err
