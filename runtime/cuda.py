@@ -1,0 +1,263 @@
+"""Load a model built by ``lgcc compile --target cuda --build`` and run it on torch CUDA tensors.
+
+``load_cuda(outdir)`` returns a :class:`CudaModel`.  Inputs are CUDA tensors: rows of bits
+(bool/uint8, ``[N, n_inputs]``), packed words (int64 ``[n_inputs, ceil(N/64)]``, bit j of word
+w = sample 64 w + j, as :func:`lgcc.ir.simulate.pack_rows` makes them) or, for models with an
+input encoding, raw features (float32 ``[N, n_features]``).  Results are CUDA tensors made on
+the caller's current stream: scores int32 ``[N, k]`` (popcount + offset; divide by ``tau`` for
+GroupSum's value), classes int64 ``[N]``.  The library is called through ctypes; its gate
+tables are uploaded once per device.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+from pathlib import Path
+from typing import Any
+
+from lgcc.ir.errors import LgccError
+
+LIBRARY = "libmodel_cuda.so"
+_MODES = {"auto": 0, "straight": 1, "fused": 2, "levels": 3}
+_P, _I64, _SZ = ctypes.c_void_p, ctypes.c_int64, ctypes.c_size_t
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        raise LgccError("load_cuda needs PyTorch with CUDA") from None
+    return torch
+
+
+class CudaModel:
+    """A compiled CUDA model; call :meth:`scores`, :meth:`predict`, :meth:`outputs` or :meth:`pack`."""
+
+    def __init__(self, outdir: str | Path) -> None:
+        outdir = Path(outdir)
+        meta_path = outdir / "model.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except FileNotFoundError:
+            raise LgccError(f"{meta_path} not found: compile with `lgcc compile MODEL --target cuda --build -o DIR`") from None
+        except (OSError, ValueError) as exc:
+            raise LgccError(f"{meta_path} is unreadable: {exc}") from None
+        if meta.get("format") != "lgcc-cuda" or meta.get("version") != 1:
+            raise LgccError(f"{meta_path} is not an lgcc CUDA model (format {meta.get('format')!r}, "
+                            f"version {meta.get('version')!r}); recompile it with this lgcc")
+        lib_path = outdir / LIBRARY
+        if not lib_path.exists():
+            raise LgccError(f"{lib_path} not found: compile with --build (needs nvcc)")
+        torch = _torch()
+        if not torch.cuda.is_available():
+            raise LgccError("no CUDA GPU is visible to torch: load_cuda needs one (use lgcc.runtime.load for the C target)")
+        self.meta: dict[str, Any] = meta
+        self.n_inputs: int = int(meta["n_inputs"])
+        self.n_outputs: int = int(meta["n_outputs"])
+        self.k: int = int(meta["head"]["k"]) if meta.get("head") else 0
+        self.tau: float = float(meta["head"]["tau"]) if meta.get("head") else 1.0
+        self.n_features: int = int(meta["encoding"]["n_features"]) if meta.get("encoding") else 0
+        try:
+            self._lib = ctypes.CDLL(str(lib_path))
+        except OSError as exc:
+            raise LgccError(f"cannot load {lib_path}: {exc}") from None
+        self._fn = self._bind(str(meta["prefix"]))
+        self._handles: dict[int, ctypes.c_void_p] = {}
+        self._mode = 0
+
+    def _bind(self, p: str) -> dict[str, Any]:
+        sig = {
+            "create": ([ctypes.c_int, ctypes.POINTER(_P)], ctypes.c_int),
+            "destroy": ([_P], None),
+            "set_mode": ([_P, ctypes.c_int], ctypes.c_int),
+            "mode": ([_P], ctypes.c_int),
+            "error_string": ([ctypes.c_int], ctypes.c_char_p),
+            "workspace_size": ([_P, _I64], _SZ),
+            "pack_rows": ([_P, _P, _I64, _I64, _P, _I64, _P], ctypes.c_int),
+            "pack_features": ([_P, _P, _I64, _I64, _P, _I64, _P], ctypes.c_int),
+            "outputs": ([_P, _P, _I64, _I64, _P, _I64, _P, _SZ, _P], ctypes.c_int),
+            "scores": ([_P, _P, _I64, _I64, _P, _P, _P, _SZ, _P], ctypes.c_int),
+        }
+        fns = {}
+        for name, (args, res) in sig.items():
+            try:
+                fn = getattr(self._lib, f"{p}_{name}")
+            except AttributeError:
+                raise LgccError(f"{LIBRARY} has no function {p}_{name}: rebuild it with this lgcc") from None
+            fn.argtypes, fn.restype = args, res
+            fns[name] = fn
+        return fns
+
+    # ------------------------------------------------------------ plumbing
+    def _check(self, rc: int, what: str) -> None:
+        if rc:
+            raise LgccError(f"{what} failed: {self._fn['error_string'](rc).decode()} (code {rc})")
+
+    def _handle(self, device_index: int) -> ctypes.c_void_p:
+        h = self._handles.get(device_index)
+        if h is None:
+            h = _P()
+            self._check(self._fn["create"](device_index, ctypes.byref(h)), "uploading the model to the GPU")
+            if self._mode:
+                self._check(self._fn["set_mode"](h, self._mode), "setting the mode")
+            self._handles[device_index] = h
+        return h
+
+    def _stream(self, device):
+        return ctypes.c_void_p(_torch().cuda.current_stream(device).cuda_stream)
+
+    def set_mode(self, mode: str) -> None:
+        """Force an execution shape: 'auto', 'straight', 'fused' or 'levels' (for benchmarks)."""
+        if mode not in _MODES:
+            raise LgccError(f"mode must be one of {sorted(_MODES)}, got {mode!r}")
+        self._handle(_torch().cuda.current_device())  # so the mode is checked against a real model
+        for h in self._handles.values():
+            self._check(self._fn["set_mode"](h, _MODES[mode]), f"mode {mode!r}")
+        self._mode = _MODES[mode]
+
+    def mode(self, device: Any = None) -> str:
+        """The execution shape used on ``device`` (default: the current one)."""
+        torch = _torch()
+        idx = torch.device(device).index if device is not None else None
+        code = self._fn["mode"](self._handle(torch.cuda.current_device() if idx is None else idx))
+        return {v: k for k, v in _MODES.items()}[code]
+
+    def _need_cuda(self, x, what: str):
+        torch = _torch()
+        if not isinstance(x, torch.Tensor):
+            raise LgccError(f"{what} must be a torch CUDA tensor, got {type(x).__name__}")
+        if not x.is_cuda:
+            raise LgccError(f"{what} is on {x.device}: move it to the GPU (x.cuda()) or use the C target for CPU data")
+        return x
+
+    # ------------------------------------------------------------- packing
+    def pack(self, x) -> tuple[Any, int]:
+        """Rows of bits or raw features (CUDA) -> (int64 words ``[n_inputs, W]``, n_samples), on the GPU."""
+        torch = _torch()
+        x = self._need_cuda(x, "input")
+        if x.dim() != 2:
+            raise LgccError(f"expected a 2-D input, got shape {tuple(x.shape)}")
+        n = int(x.shape[0])
+        words = torch.empty((self.n_inputs, (n + 63) // 64), dtype=torch.int64, device=x.device)
+        h = self._handle(x.device.index)
+        if x.dtype in (torch.bool, torch.uint8):
+            if x.shape[1] != self.n_inputs:
+                raise LgccError(f"expected rows of {self.n_inputs} input bits, got shape {tuple(x.shape)}")
+            x = x.contiguous()
+            rc = self._fn["pack_rows"](h, x.data_ptr(), n, x.shape[1], words.data_ptr(), words.shape[1],
+                                       self._stream(x.device))
+            self._check(rc, "packing rows")
+        elif x.dtype == torch.float32:
+            if not self.n_features:
+                raise LgccError("this model has no input encoding: pass bits (bool/uint8) or packed int64 words")
+            if x.shape[1] != self.n_features:
+                raise LgccError(f"expected {self.n_features} features per row, got shape {tuple(x.shape)}")
+            x = x.contiguous()
+            rc = self._fn["pack_features"](h, x.data_ptr(), n, x.shape[1], words.data_ptr(), words.shape[1],
+                                           self._stream(x.device))
+            self._check(rc, "encoding features")
+        else:
+            raise LgccError(f"unsupported input dtype {x.dtype}: use bool/uint8 rows, float32 features or int64 words")
+        return words, n
+
+    def _words(self, x, n_samples: int | None) -> tuple[Any, int]:
+        torch = _torch()
+        x = self._need_cuda(x, "input")
+        if x.dtype != torch.int64:
+            return self.pack(x)
+        if x.dim() != 2 or x.shape[0] != self.n_inputs:
+            raise LgccError(f"packed input must be int64 [{self.n_inputs}, W], got shape {tuple(x.shape)}")
+        n = 64 * int(x.shape[1]) if n_samples is None else int(n_samples)
+        if not 0 <= n <= 64 * x.shape[1]:
+            raise LgccError(f"n_samples={n} does not fit {x.shape[1]} words")
+        return x.contiguous(), n
+
+    def _workspace(self, h, device, n_words: int):
+        torch = _torch()
+        size = int(self._fn["workspace_size"](h, n_words))
+        buf = torch.empty(max(size, 1), dtype=torch.uint8, device=device)
+        return buf, size
+
+    # ------------------------------------------------------------ inference
+    def outputs(self, x, n_samples: int | None = None):
+        """Output bits as int64 words ``[n_outputs, W]`` (negations applied)."""
+        torch = _torch()
+        words, n = self._words(x, n_samples)
+        n_words = (n + 63) // 64
+        out = torch.zeros((self.n_outputs, n_words), dtype=torch.int64, device=words.device)
+        h = self._handle(words.device.index)
+        ws, size = self._workspace(h, words.device, n_words)
+        rc = self._fn["outputs"](h, words.data_ptr(), words.shape[1], n_words, out.data_ptr(), n_words,
+                                 ws.data_ptr() if size else None, size, self._stream(words.device))
+        self._check(rc, "evaluating outputs")
+        return out
+
+    def run(self, x, n_samples: int | None = None):
+        """``(scores int32 [N, k], classes int64 [N])`` on the GPU."""
+        torch = _torch()
+        if not self.k:
+            raise LgccError("this model has no GroupSum head: use outputs()")
+        words, n = self._words(x, n_samples)
+        scores = torch.empty((n, self.k), dtype=torch.int32, device=words.device)
+        classes = torch.empty(n, dtype=torch.int64, device=words.device)
+        h = self._handle(words.device.index)
+        ws, size = self._workspace(h, words.device, (n + 63) // 64)
+        rc = self._fn["scores"](h, words.data_ptr(), words.shape[1], n, scores.data_ptr(), classes.data_ptr(),
+                                ws.data_ptr() if size else None, size, self._stream(words.device))
+        self._check(rc, "evaluating scores")
+        return scores, classes
+
+    __call__ = run
+
+    def scores(self, x, n_samples: int | None = None):
+        """Integer class scores int32 ``[N, k]``."""
+        return self.run(x, n_samples)[0]
+
+    def predict(self, x, n_samples: int | None = None):
+        """Predicted classes int64 ``[N]`` (argmax, ties to the lowest index)."""
+        return self.run(x, n_samples)[1]
+
+    def tune(self, n_samples: int = 1 << 16, repeat: int = 3, device: Any = None) -> dict[str, float]:
+        """Time every execution shape this model has on random inputs and keep the fastest.
+
+        Returns seconds per call for each shape (the GPU, batch size and model decide which
+        wins, so this measures instead of guessing).
+        """
+        torch = _torch()
+        dev = torch.device(device) if device is not None else torch.device("cuda", torch.cuda.current_device())
+        words = torch.randint(-2**62, 2**62, (self.n_inputs, (n_samples + 63) // 64), dtype=torch.int64, device=dev)
+        call = (lambda: self.run(words, n_samples)) if self.k else (lambda: self.outputs(words, n_samples))
+        times: dict[str, float] = {}
+        for mode in ("straight", "fused", "levels"):
+            try:
+                self.set_mode(mode)
+            except LgccError:
+                continue  # not compiled in, or does not fit this GPU's shared memory
+            call()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(repeat):
+                call()
+            end.record()
+            end.synchronize()
+            times[mode] = start.elapsed_time(end) / 1000 / repeat
+        self.set_mode(min(times, key=times.__getitem__))
+        return times
+
+    def close(self) -> None:
+        """Free the GPU copies of the tables (also done when the model is garbage collected)."""
+        for h in self._handles.values():
+            self._fn["destroy"](h)
+        self._handles.clear()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have unloaded the library
+            pass
+
+
+def load_cuda(outdir: str | Path) -> CudaModel:
+    """Load ``OUTDIR/libmodel_cuda.so`` (from ``lgcc compile MODEL --target cuda --build -o OUTDIR``)."""
+    return CudaModel(outdir)
