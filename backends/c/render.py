@@ -1,0 +1,179 @@
+"""``render(graph, options) -> {filename: text}``: the pure half of the C backend.
+
+The jinja2 templates hold the fixed outline (header, vector typedefs, packing,
+class head, API); the per-gate data are tables computed here from the schedule,
+and the per-gate-type C expressions come from :data:`lgcc.ir.gates.EXPRS`.
+The output depends only on the graph and the options, so it is byte-identical
+across runs; the vector width is chosen by the compiler flags at build time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lgcc import __version__
+from lgcc.ir.errors import LgccError
+from lgcc.ir.gates import EXPRS, NAMES
+from lgcc.ir.graph import Graph
+
+from .schedule import Schedule, schedule
+from .tables import c_array, index_dtype
+
+#: Bumped whenever the C API or its semantics change; the runtime checks it.
+ABI_VERSION = 1
+#: Input kinds of the API: (entry suffix, element type, argument name).
+IN_KINDS = (("bits", "uint8_t", "bits"), ("features", "float", "features"), ("sliced", "uint64_t", "words"))
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+@dataclass(frozen=True)
+class COptions:
+    """Options of the C renderer."""
+
+    prefix: str = "lgcc"  # symbol prefix: two models with different prefixes link together
+    default_threads: int = 1  # thread count used when a call passes 0
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("lgcc.backends.c", "templates"),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              autoescape=False)
+
+
+def c_expr(op: int) -> str:
+    """C expression of gate ``op`` on vector words ``a``, ``b`` (from the gate table)."""
+    return re.sub(r"\b0\b", "ZERO", EXPRS[op])
+
+
+def lane_transpose_code() -> str:
+    """C body transposing ``y[0..LANES-1]`` as a LANES x LANES matrix of 64-bit lanes.
+
+    One ``#if`` branch per vector width, log2(LANES) stages of two-vector shuffles
+    (block size halving each stage), so ``y[k][j]`` becomes the old ``y[j][k]``.
+    """
+    branches = []
+    for lanes in (2, 4, 8):
+        lines = []
+        h = lanes // 2
+        while h >= 1:
+            for i in (i for i in range(lanes) if not i & h):
+                lo = ", ".join(str(t if not t & h else lanes + t - h) for t in range(lanes))
+                hi = ", ".join(str(t + h if not t & h else lanes + t) for t in range(lanes))
+                lines.append(f"    {{ const V lo = SHUFFLE(y[{i}], y[{i + h}], {lo}), "
+                             f"hi = SHUFFLE(y[{i}], y[{i + h}], {hi}); y[{i}] = lo; y[{i + h}] = hi; }}")
+            h //= 2
+        branches.append(f"#{'if' if lanes == 2 else 'elif'} LANES == {lanes}\n" + "\n".join(lines))
+    return "\n".join(branches) + "\n#else\n    (void)y;\n#endif"
+
+
+def check_options(options: COptions) -> None:
+    """Raise :class:`LgccError` for options no C compiler would accept."""
+    if not _IDENT.match(options.prefix):
+        raise LgccError(f"--prefix {options.prefix!r} is not a C identifier (letters, digits, '_')")
+    if options.default_threads < 1:
+        raise LgccError(f"--threads must be at least 1, got {options.default_threads}")
+
+
+def _head_tables(graph: Graph, sched: Schedule) -> dict:
+    """Class tables: output slots grouped per class (plain, then negated) and counter widths."""
+    head = graph.head
+    if head is None:
+        return {"k": 0, "cnt_bits": 1, "idx_bits": 1, "min_offset": 0, "tau_c": "1.0",
+                "cls_out_tab": "", "cls_tab": ""}
+    cls = np.repeat(np.arange(head.k), head.sizes)
+    order = np.lexsort((graph.out_neg, cls))  # by class, plain before negated, stable
+    n_neg = np.bincount(cls[graph.out_neg], minlength=head.k) if cls.size else np.zeros(head.k, np.int64)
+    min_off = int(head.offsets.min())
+    init = head.offsets - min_off
+    top = int((head.sizes + init).max())
+    if min_off < _INT32[0] or top + min_off > _INT32[1] or top > _INT32[1]:
+        raise LgccError("class offsets too large: C scores are int32; rescale the head offsets")
+    table = np.stack((head.sizes - n_neg, n_neg, init), axis=1)
+    idt = index_dtype(sched.n_slots)
+    return {"k": head.k, "cnt_bits": max(1, top.bit_length()), "idx_bits": max(1, (head.k - 1).bit_length()),
+            "min_offset": min_off, "tau_c": repr(float(head.tau)),
+            "cls_out_tab": c_array("cls_out_tab", sched.out_slot[order], idt),
+            "cls_tab": c_array("cls_tab", table, np.int32)}
+
+
+def _encoding_tables(graph: Graph) -> dict:
+    """Thresholds, and runs of inputs that read consecutive features (compared a vector at a time)."""
+    enc = graph.encoding
+    if enc is None:
+        return {"n_features": 0, "n_runs": 0, "run_tab": "", "thr_tab": ""}
+    feat = enc.feature.astype(np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], feat[1:] != feat[:-1] + 1))) if feat.size else \
+        np.zeros(0, np.int64)
+    runs = np.stack((starts, feat[starts], np.diff(np.append(starts, feat.size))), axis=1)
+    thr = ",\n    ".join(float(t).hex() for t in enc.threshold.astype(np.float32)) or "0"
+    return {"n_features": enc.n_features, "n_runs": int(runs.shape[0]),
+            "run_tab": c_array("run_tab", runs, np.int32),
+            "thr_tab": f"static const struct {{ float w[{max(1, graph.n_inputs)}]; }} thr_tab = {{ {{\n    {thr}\n}} }};"}
+
+
+def render_context(graph: Graph, options: COptions, sched: Schedule) -> dict:
+    """Everything the templates need (plain values and pre-rendered tables)."""
+    idt = index_dtype(sched.n_slots)
+    used = sorted(set(sched.groups[:, 0].tolist()))
+    ctx = {
+        "P": options.prefix, "version": __version__, "abi_version": ABI_VERSION,
+        "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs, "n_gates": sched.n_gates,
+        "n_slots": sched.n_slots, "n_groups": int(sched.groups.shape[0]),
+        "has_head": graph.head is not None, "has_encoding": graph.encoding is not None,
+        "tau": graph.head.tau if graph.head else 1.0, "default_threads": options.default_threads,
+        "idx_type": "uint16_t" if idt == np.uint16 else "uint32_t",
+        "gate_tab": c_array("gate_tab", sched.triples, idt),
+        "group_tab": c_array("group_tab", sched.groups, np.uint32),
+        "out_tab": c_array("out_tab", sched.out_slot, idt),
+        "outneg_tab": c_array("outneg_tab", graph.out_neg, np.uint8),
+        "exprs": [(op, c_expr(op)) for op in used], "names": NAMES, "in_kinds": IN_KINDS,
+        "lane_transpose": lane_transpose_code(),
+    }
+    ctx.update(_head_tables(graph, sched))
+    ctx.update(_encoding_tables(graph))
+    ctx["api"] = _env().get_template("api.j2").render(ctx).strip()
+    return ctx
+
+
+def cdef(options: COptions) -> str:
+    """The API declarations in a form cffi parses (also stored in ``model.json``)."""
+    return _env().get_template("api.j2").render(P=options.prefix, in_kinds=IN_KINDS).strip() + "\n"
+
+
+def metadata(graph: Graph, options: COptions, sched: Schedule) -> dict:
+    """The ``model.json`` contents known at render time (the build adds the ISA)."""
+    head, enc = graph.head, graph.encoding
+    return {
+        "lgcc_version": __version__, "abi_version": ABI_VERSION, "prefix": options.prefix,
+        "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs,
+        "n_features": enc.n_features if enc else None, "encoding": enc is not None,
+        "input_names": graph.meta.get("input_names"),
+        "classes": head.k if head else None, "tau": head.tau if head else None,
+        "head": head.to_json() if head else None,
+        "gates": graph.n_gates, "gates_evaluated": sched.n_gates, "levels": sched.depth,
+        "slots": sched.n_slots, "default_threads": options.default_threads, "cdef": cdef(options),
+    }
+
+
+def render(graph: Graph, options: COptions | None = None) -> dict[str, str]:
+    """Render ``model.h``, ``model.c`` and ``model.json`` for ``graph`` (pure, deterministic)."""
+    options = options or COptions()
+    check_options(options)
+    graph.verify()
+    sched = schedule(graph)
+    ctx = render_context(graph, options, sched)
+    env = _env()
+    return {
+        "model.h": env.get_template("model.h.j2").render(ctx),
+        "model.c": env.get_template("model.c.j2").render(ctx),
+        "model.json": json.dumps(metadata(graph, options, sched), indent=1, sort_keys=True) + "\n",
+    }

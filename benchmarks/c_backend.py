@@ -1,0 +1,186 @@
+"""Benchmark of the C backend: compile time and end-to-end classification speed (prints JSON).
+
+Usage: python benchmarks/c_backend.py [--quick] [--sizes 100000,1000000,5000000] [--rows N]
+
+For (a) the 784 -> 6x4000 mnist5k model trained by ``lgcc train --dataset mnist5k``
+(``benchmarks/models.py`` caches it; without the cache a random layered 784 -> 6x4000
+graph stands in and the JSON says so) and (b) random layered graphs of 100k, 1M and
+5M gates it reports: code generation and C compiler seconds, peak RSS, images/s with
+rows of uint8 bits in and classes out on 1 and 2 threads, and the share of time spent
+packing rows into bit-sliced words (1 - time(pre-sliced input) / time(rows)).
+Each graph is measured in a child process so peak RSS is its own.  Timings are the
+best of several runs; on a shared machine they are still noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"images_per_s_1_thread": 20e6, "cc_seconds": 0.5, "lgcc_compile_seconds": 2.0,
+           "compile_5M_seconds": 60.0, "peak_rss_5M_gb": 4.0, "pack_share": 0.15, "thread_speedup": 1.8}
+
+
+def _best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int) -> dict:
+    """Images/s of the built library in ``outdir`` on random rows (1 and 2 threads) and the packing share."""
+    import cffi
+
+    from lgcc.ir.simulate import pack_rows
+
+    meta = json.loads((outdir / "model.json").read_text())
+    ffi = cffi.FFI()
+    ffi.cdef(meta["cdef"])
+    lib = ffi.dlopen(str(outdir / "libmodel.so"))
+    p = meta["prefix"]
+    x = np.random.default_rng(0).integers(0, 2, (rows, n_inputs), dtype=np.uint8)
+    words = pack_rows(x)
+    out = np.empty(rows, np.int32)
+    xb, ob, wb = ffi.from_buffer("uint8_t[]", x), ffi.from_buffer("int32_t[]", out), ffi.from_buffer("uint64_t[]", words)
+    predict, sliced = getattr(lib, f"{p}_predict_bits"), getattr(lib, f"{p}_predict_sliced")
+    predict(xb, rows, ob, 1)  # warm up: page in tables and input
+    t1 = _best(lambda: predict(xb, rows, ob, 1), repeats)
+    t2 = _best(lambda: predict(xb, rows, ob, 2), repeats)
+    ts = _best(lambda: sliced(wb, words.shape[1], ob, 1), repeats)
+    res = {"rows": rows, "input_mb": round(x.nbytes / 1e6, 1), "images_per_s_1_thread": rows / t1,
+           "images_per_s_2_threads": rows / t2, "thread_speedup": t1 / t2,
+           "images_per_s_sliced_input_1_thread": rows / ts, "pack_share": max(0.0, 1 - ts / t1)}
+    if meta.get("encoding"):
+        feats = np.random.default_rng(1).random((rows, meta["n_features"]), dtype=np.float32)
+        fb = ffi.from_buffer("float[]", feats)
+        pf = getattr(lib, f"{p}_predict_features")
+        res["images_per_s_features_1_thread"] = rows / _best(lambda: pf(fb, rows, ob, 1), repeats)
+    return res
+
+
+def bench_graph(graph, outdir: Path, rows: int, repeats: int) -> dict:
+    """Render + build ``graph`` into ``outdir``, then measure its speed."""
+    from lgcc.backends.c import write_library
+
+    t0 = time.perf_counter()
+    meta = write_library(graph, outdir)
+    res = {"gates": graph.n_gates, "gates_evaluated": meta["gates_evaluated"], "levels": meta["levels"],
+           "slots": meta["slots"], "isa": meta["isa"], "codegen_seconds": meta["codegen_seconds"],
+           "cc_seconds": meta["cc_seconds"], "compile_seconds": time.perf_counter() - t0,
+           "model_c_mb": round((outdir / "model.c").stat().st_size / 1e6, 1)}
+    res.update(measure_speed(outdir, graph.n_inputs, rows, repeats))
+    return res
+
+
+def _peak_rss_gb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1e6  # ru_maxrss is in KiB on Linux
+
+
+def child_random(n_gates: int, rows: int, repeats: int) -> dict:
+    """(b) a random layered 784 -> 8 x (n_gates / 8) graph with GroupSum(10)."""
+    from lgcc.ir.random import random_layered_graph
+
+    width = n_gates // 8 // 10 * 10
+    graph = random_layered_graph(784, [width] * 8, k=10, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = {"graph": f"random layered 784 -> 8x{width}", **bench_graph(graph, Path(tmp), rows, repeats)}
+    res["peak_rss_gb"] = _peak_rss_gb()
+    return res
+
+
+def _mnist_graph():
+    """The trained mnist5k graph if cached, else a random stand-in, with a note saying which."""
+    sys.path.insert(0, str(HERE))
+    try:
+        import models  # benchmarks/models.py (trains and caches the model)
+
+        if models.MNIST5K.exists() or os.environ.get("LGCC_BENCH_TRAIN"):
+            return models.mnist5k_6x4000(), "trained: lgcc train --dataset mnist5k (benchmarks/models.py)"
+        note = "no cached mnist5k model (run python benchmarks/models.py to train it)"
+    except ImportError as exc:
+        note = f"benchmarks/models.py unavailable ({exc})"
+    from lgcc.ir.random import random_layered_graph
+    from lgcc.loading import save_graph
+
+    path = Path(tempfile.mkdtemp()) / "standin.lgir"
+    save_graph(random_layered_graph(784, [4000] * 6, k=10, seed=1), path)
+    return path, f"STAND-IN random layered 784 -> 6x4000: {note}"
+
+
+def child_mnist(rows: int, repeats: int) -> dict:
+    """(a) the 784 -> 6x4000 model: the whole ``lgcc compile`` as a user runs it, then speed."""
+    from lgcc.loading import load_graph
+
+    model, note = _mnist_graph()
+    res: dict = {"graph": note, "model_file": str(model)}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "lgcc", "compile", str(model), "--target", "c", "-o",
+                              str(Path(tmp) / "cli")], capture_output=True, text=True)
+        res["lgcc_compile_seconds"] = time.perf_counter() - t0
+        res["lgcc_compile_output"] = (run.stdout + run.stderr).strip()
+        graph = load_graph(model, opt_level=1)
+        res.update(bench_graph(graph, Path(tmp) / "lib", rows, repeats))
+        lgir = Path(tmp) / "model_O1.lgir"
+        from lgcc.loading import save_graph
+
+        save_graph(graph, lgir)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "lgcc", "compile", str(lgir), "-O0", "-o", str(Path(tmp) / "cli2")],
+                       capture_output=True, check=True)
+        res["lgcc_compile_seconds_from_lgir"] = time.perf_counter() - t0
+    res["peak_rss_gb"] = _peak_rss_gb()
+    return res
+
+
+def _in_child(args: list[str], rows: int, repeats: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--rows", str(rows), "--repeats", str(repeats), "--child", *args],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    """Run every case (each in a child process) and print one JSON document."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="skip the 5M-gate graph")
+    ap.add_argument("--sizes", default="100000,1000000,5000000", help="gate counts of the random graphs")
+    ap.add_argument("--rows", type=int, default=65536, help="batch of rows for the mnist model")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        res = child_mnist(args.rows, args.repeats) if kind == "mnist" else \
+            child_random(int(rest[0]), args.rows, args.repeats)
+        print(json.dumps(res))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.quick:
+        sizes = [s for s in sizes if s < 5_000_000]
+    report = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}, "targets": TARGETS,
+              "mnist5k_6x4000": _in_child(["mnist"], args.rows, args.repeats),
+              # fewer rows for bigger graphs (each row costs ~ gates), but enough blocks for 2 threads
+              "random": {str(n): _in_child(["random", str(n)], max(2048, 16384 * 100_000 // n),
+                                           args.repeats if n < 1_000_000 else 2) for n in sizes}}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

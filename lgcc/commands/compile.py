@@ -1,0 +1,94 @@
+"""``lgcc compile``: a checkpoint or graph file into a C library, Verilog or CUDA.
+
+The common options live here; each target in :data:`lgcc.backends.TARGETS` adds
+its own (``add_arguments``) and does the work (``compile_target``).  Target
+modules are imported lazily by name, so a missing one only fails when chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from typing import Any
+
+from lgcc.backends import TARGETS
+from lgcc.ir.errors import LgccError
+
+NAME = "compile"
+HELP = "compile a checkpoint or graph into a C library (SIMD bit-sliced), Verilog or CUDA"
+EXAMPLES = [
+    "lgcc compile model.pt --target c -o out/",
+    "lgcc compile model.lgir --target c -o out/ --isa avx2 --prefix digits --threads 2",
+    "lgcc compile model.blif --target c -o out/ -O0 --isa portable",
+    "lgcc compile model.pt --target verilog -o rtl/",
+]
+
+
+def _target_module(name: str, required: bool):
+    """The module implementing target ``name``; None (or, if ``required``, an error) when absent."""
+    try:
+        return importlib.import_module(TARGETS[name])
+    except ModuleNotFoundError as exc:
+        if not required:
+            return None
+        if exc.name and TARGETS[name].startswith(exc.name):
+            raise LgccError(f"target '{name}' is not available in this installation "
+                            f"(module {TARGETS[name]} is missing)") from None
+        raise LgccError(f"target '{name}' needs the Python module '{exc.name}': install it "
+                        "(pip install -e . installs lgcc's dependencies)") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Common options, then every available target's own options."""
+    parser.add_argument("model", metavar="MODEL", help="checkpoint (.pt/.pth/.ckpt) or graph (.lgir, .blif, .aag, .aig)")
+    parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="c", help="what to produce (default: c)")
+    parser.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="folder for the generated files")
+    parser.add_argument("-O", "--opt-level", type=int, default=1, metavar="N",
+                        help="IR optimization level before code generation (default 1; 0: none)")
+    parser.add_argument("--passes", metavar="A,B,C", help="run these IR passes instead of the -O pipeline")
+    parser.add_argument("--prefix", metavar="NAME", default=None,
+                        help="name prefix of the generated symbols/modules (two models can link together)")
+    for name in sorted(TARGETS):
+        mod = _target_module(name, required=False)
+        if mod is not None:
+            mod.add_arguments(parser)
+
+
+def _load(args: argparse.Namespace):
+    """Load the model; return (graph as loaded, graph after the requested IR optimization)."""
+    from lgcc.loading import load_graph
+
+    if args.opt_level < 0:
+        raise LgccError(f"-O must be 0 or more, got {args.opt_level}")
+    passes = None
+    if args.passes is not None:
+        passes = [p.strip() for p in args.passes.split(",") if p.strip()]
+        if not passes:
+            raise LgccError("--passes needs a comma-separated list of pass names (see 'lgcc opt --list-passes')")
+    graph = load_graph(args.model, opt_level=0)
+    if passes is None and args.opt_level == 0:
+        return graph, graph
+    try:
+        from lgcc.ir.passes.manager import optimize
+    except ImportError:
+        raise LgccError("the IR optimizer is not available in this installation: use -O0") from None
+    return graph, optimize(graph, level=args.opt_level, passes=passes).graph
+
+
+def _summary_line(args: argparse.Namespace, before: int, summary: dict[str, Any], seconds: float) -> str:
+    extras = [f"{k}={summary[k]}" for k in ("isa", "classes", "levels") if summary.get(k) is not None]
+    gates = summary.get("gates", "?")
+    return (f"lgcc compile: {args.model} -> {args.output} (target {args.target}{', ' if extras else ''}"
+            f"{', '.join(extras)}): {gates} gates (of {before} loaded), {seconds:.2f} s\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, optimize, hand over to the target, print a one-line summary."""
+    t0 = time.perf_counter()
+    mod = _target_module(args.target, required=True)
+    loaded, graph = _load(args)
+    summary = mod.compile_target(graph, args.output, args)
+    sys.stdout.write(_summary_line(args, loaded.n_gates, summary, time.perf_counter() - t0))
+    return 0

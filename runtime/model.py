@@ -1,0 +1,189 @@
+"""``CompiledModel``: a C library built by ``lgcc compile --target c``, called through cffi.
+
+cffi's ABI mode needs no compiler at load time: the declarations come from
+``model.json`` (the same text as the API block of ``model.h``).  Every argument
+is checked in Python before the call, so wrong shapes, dtypes or libraries raise
+:class:`RuntimeModelError` instead of crashing; the C side checks again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lgcc.ir.errors import LgccError
+
+#: The C ABI version this runtime speaks (see ``lgcc.backends.c.render.ABI_VERSION``).
+ABI_VERSION = 1
+_FFI_LOCK = threading.Lock()
+
+
+class RuntimeModelError(LgccError):
+    """A compiled model cannot be loaded, or was called with unusable arguments."""
+
+
+def _as_numpy(x: Any) -> np.ndarray:
+    """numpy view of ``x``; CPU torch tensors are accepted without importing torch here."""
+    if type(x).__module__.split(".")[0] == "torch":
+        if getattr(x, "device", None) is not None and x.device.type != "cpu":
+            raise RuntimeModelError(f"tensor is on {x.device}; move it to the CPU first (x.cpu())")
+        x = x.detach().numpy()
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    return x
+
+
+def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
+    path = Path(path)
+    if path.is_dir():
+        lib, meta = path / "libmodel.so", path / "model.json"
+    else:
+        lib, meta = path, path.with_name("model.json")
+    if not lib.is_file():
+        raise RuntimeModelError(f"{lib}: no such library (expected the output folder of 'lgcc compile --target c')")
+    if not meta.is_file():
+        raise RuntimeModelError(f"{meta}: missing; it is written beside libmodel.so by 'lgcc compile --target c'")
+    return lib, meta
+
+
+class CompiledModel:
+    """A loaded C model: ``predict``, ``scores`` and ``outputs`` on numpy arrays or CPU tensors."""
+
+    def __init__(self, path: str | os.PathLike):
+        import cffi
+
+        from lgcc.backends.c.toolchain import machine_runs
+
+        lib_path, meta_path = _find_files(path)
+        try:
+            self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+            prefix, cdef = self.meta["prefix"], self.meta["cdef"]
+        except (ValueError, KeyError, OSError) as exc:
+            raise RuntimeModelError(f"{meta_path}: not a model.json of lgcc's C target ({exc})") from None
+        if self.meta.get("abi_version") != ABI_VERSION:
+            raise RuntimeModelError(f"{meta_path}: C API version {self.meta.get('abi_version')}, this lgcc "
+                                    f"speaks {ABI_VERSION}: recompile the model with this lgcc")
+        isa = self.meta.get("isa", "portable")
+        if isa in ("portable", "sse2", "avx2", "avx512", "neon") and not machine_runs(isa):
+            raise RuntimeModelError(f"{lib_path}: built for {isa}, which this machine cannot run; "
+                                    "recompile with --isa auto or --isa portable")
+        self.ffi = cffi.FFI()
+        self.ffi.cdef(cdef)
+        with _FFI_LOCK:
+            try:
+                self.lib = self.ffi.dlopen(str(lib_path.resolve()))
+            except OSError as exc:
+                raise RuntimeModelError(f"{lib_path}: cannot load the library: {exc}") from None
+        try:
+            self._fn = {name: getattr(self.lib, f"{prefix}_{name}") for name in (
+                "abi_version", "strerror", "n_inputs", "n_classes", "n_outputs", "n_features",
+                *(f"{out}_{kind}" for out in ("predict", "scores", "outputs")
+                  for kind in ("bits", "features", "sliced")))}
+        except AttributeError as exc:
+            raise RuntimeModelError(f"{lib_path}: symbols of prefix '{prefix}' missing ({exc})") from None
+        if self._fn["abi_version"]() != ABI_VERSION:
+            raise RuntimeModelError(f"{lib_path}: library ABI {self._fn['abi_version']()} does not match "
+                                    f"model.json; rebuild the model")
+        self.n_inputs = int(self._fn["n_inputs"]())
+        self.n_outputs = int(self._fn["n_outputs"]())
+        self.n_classes = int(self._fn["n_classes"]())
+        self.n_features = int(self._fn["n_features"]()) if self.meta.get("encoding") else None
+        self.tau = self.meta.get("tau")
+        self.isa = isa
+        self.path = lib_path
+
+    def __repr__(self) -> str:
+        return (f"CompiledModel({str(self.path)!r}, inputs={self.n_inputs}, classes={self.n_classes or None}, "
+                f"isa={self.isa})")
+
+    # ------------------------------------------------------------ arguments
+    def _input(self, x: Any) -> tuple[str, np.ndarray]:
+        """Classify ``x`` as bits or features and return a C-contiguous array of the right dtype."""
+        x = _as_numpy(x)
+        if x.ndim != 2:
+            raise RuntimeModelError(f"expected a 2-D batch (N, {self.n_inputs}), got shape {x.shape}"
+                                    " (use x[None] for one sample)")
+        if x.dtype.kind == "f":
+            if self.n_features is None:
+                raise RuntimeModelError("this model has no input encoding: pass 0/1 bits (bool or uint8), "
+                                        "not floats")
+            if x.shape[1] != self.n_features:
+                raise RuntimeModelError(f"expected features of shape (N, {self.n_features}), got {x.shape}")
+            return "features", np.ascontiguousarray(x, dtype=np.float32)
+        if x.dtype == np.bool_ or x.dtype.kind in "iu":
+            if x.shape[1] != self.n_inputs:
+                raise RuntimeModelError(f"expected bits of shape (N, {self.n_inputs}), got {x.shape}")
+            if x.dtype != np.bool_ and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
+                raise RuntimeModelError("input bits must be 0 or 1")
+            return "bits", np.ascontiguousarray(x, dtype=np.uint8) if x.dtype != np.bool_ else \
+                np.ascontiguousarray(x).view(np.uint8)
+        raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass bool/uint8 bits or float features")
+
+    @staticmethod
+    def _threads(threads: int | None) -> int:
+        if threads is None:
+            return 0
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
+            raise RuntimeModelError(f"threads must be a non-negative integer (0: library default), got {threads!r}")
+        return int(threads)
+
+    def _call(self, what: str, kind: str, x: np.ndarray, n: int, out: np.ndarray, threads: int) -> np.ndarray:
+        if n == 0:
+            return out
+        ctype = {"bits": "uint8_t[]", "features": "float[]", "sliced": "uint64_t[]"}[kind]
+        otype = "uint8_t[]" if what == "outputs" else "int32_t[]"
+        rc = self._fn[f"{what}_{kind}"](self.ffi.from_buffer(ctype, x), n,
+                                        self.ffi.from_buffer(otype, out, require_writable=True), threads)
+        if rc != 0:
+            msg = self.ffi.string(self._fn["strerror"](rc)).decode()
+            raise RuntimeModelError(f"{self.path.name}: {what}_{kind} failed: {msg}")
+        return out
+
+    def _need_head(self) -> None:
+        if not self.n_classes:
+            raise RuntimeModelError("this model has no GroupSum head: use outputs() for the raw output bits")
+
+    # ----------------------------------------------------------------- calls
+    def predict(self, x: Any, threads: int | None = None) -> np.ndarray:
+        """Class of each row (argmax of :meth:`scores`, ties to the lowest index), int32 ``(N,)``."""
+        self._need_head()
+        kind, arr = self._input(x)
+        return self._call("predict", kind, arr, arr.shape[0], np.empty(arr.shape[0], np.int32), self._threads(threads))
+
+    def scores(self, x: Any, threads: int | None = None) -> np.ndarray:
+        """Integer class scores ``(N, k)``: popcount plus offset; GroupSum's value is ``scores / tau``."""
+        self._need_head()
+        kind, arr = self._input(x)
+        out = np.empty((arr.shape[0], self.n_classes), np.int32)
+        return self._call("scores", kind, arr, arr.shape[0], out, self._threads(threads))
+
+    def outputs(self, x: Any, threads: int | None = None) -> np.ndarray:
+        """Raw output bits ``(N, n_outputs)`` as bool."""
+        kind, arr = self._input(x)
+        out = np.empty((arr.shape[0], self.n_outputs), np.uint8)
+        return self._call("outputs", kind, arr, arr.shape[0], out, self._threads(threads)).view(np.bool_)
+
+    def predict_sliced(self, words: Any, threads: int | None = None) -> np.ndarray:
+        """Classes of already bit-sliced input: uint64 ``(n_inputs, W)`` -> int32 ``(64 * W,)``.
+
+        Bit ``j`` of ``words[i, w]`` is input ``i`` of sample ``64 * w + j``
+        (the layout of :func:`lgcc.ir.simulate.pack_rows`).
+        """
+        self._need_head()
+        words = _as_numpy(words)
+        if words.dtype != np.uint64 or words.ndim != 2 or words.shape[0] != self.n_inputs:
+            raise RuntimeModelError(f"expected uint64 words of shape ({self.n_inputs}, W), "
+                                    f"got {words.dtype} {words.shape}")
+        words = np.ascontiguousarray(words)
+        out = np.empty(64 * words.shape[1], np.int32)
+        return self._call("predict", "sliced", words, words.shape[1], out, self._threads(threads))
+
+
+def load(path: str | os.PathLike) -> CompiledModel:
+    """Load the C model in ``path`` (an ``lgcc compile --target c`` output folder or its ``libmodel.so``)."""
+    return CompiledModel(path)

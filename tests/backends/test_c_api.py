@@ -1,0 +1,172 @@
+"""The C API itself: error codes for bad arguments (via cffi), re-entrancy under threads,
+the example program in examples/c, and two models linked into one C program."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cffi
+import numpy as np
+import pytest
+
+from lgcc.backends.c import COptions, write_library
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import random_bits
+from lgcc.runtime import load
+
+sim = importlib.import_module("lgcc.ir.simulate")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "c"
+FAST = ("-O1",)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return random_layered_graph(21, [80, 60, 40], k=4, seed=11)
+
+
+@pytest.fixture(scope="module")
+def outdir(graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp("c_api")
+    write_library(graph, out, isa="auto", extra_flags=FAST)
+    return out
+
+
+@pytest.fixture(scope="module")
+def lib(outdir):
+    ffi = cffi.FFI()
+    ffi.cdef(json.loads((outdir / "model.json").read_text())["cdef"])
+    return ffi, ffi.dlopen(str(outdir / "libmodel.so"))
+
+
+def test_error_codes(lib):
+    ffi, c = lib
+    x = np.zeros((4, 21), np.uint8)
+    out = np.zeros(64 * 4, np.int32)
+    xb, ob = ffi.from_buffer("uint8_t[]", x), ffi.from_buffer("int32_t[]", out)
+    assert c.lgcc_predict_bits(xb, 4, ob, 1) == c.lgcc_OK
+    assert c.lgcc_predict_bits(ffi.NULL, 4, ob, 1) == c.lgcc_ERR_NULL
+    assert c.lgcc_scores_bits(xb, 4, ffi.NULL, 1) == c.lgcc_ERR_NULL
+    assert c.lgcc_predict_bits(xb, 0, ob, 1) == c.lgcc_ERR_NO_ROWS
+    assert c.lgcc_predict_bits(xb, 4, ob, -1) == c.lgcc_ERR_THREADS
+    huge = (1 << 64) - 1
+    assert c.lgcc_predict_bits(xb, huge // 3, ob, 1) == c.lgcc_ERR_OVERFLOW
+    assert c.lgcc_scores_sliced(ffi.cast("uint64_t *", xb), huge // 32, ob, 1) == c.lgcc_ERR_OVERFLOW
+    assert c.lgcc_predict_features(ffi.cast("float *", xb), 1, ob, 1) == c.lgcc_ERR_NO_ENCODING
+    for code in range(9):
+        assert ffi.string(c.lgcc_strerror(code))
+    assert b"unknown" in ffi.string(c.lgcc_strerror(12345))
+    assert ffi.string(c.lgcc_isa()) in (b"portable", b"sse2", b"avx2", b"avx512", b"neon")
+    assert (c.lgcc_n_inputs(), c.lgcc_n_classes(), c.lgcc_n_outputs()) == (21, 4, 40)
+
+
+def test_concurrent_calls(outdir, graph):
+    """Several Python threads in the library at once (cffi drops the GIL) all get right answers."""
+    model = load(outdir)
+    batches = [random_bits(graph, 500 + 37 * i, seed=i) for i in range(8)]
+    want = [sim.predict(graph, x) for x in batches]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda x: model.predict(x, threads=2), batches * 3))
+    for i, g in enumerate(got):
+        np.testing.assert_array_equal(g, want[i % 8])
+
+
+def _samples_file(path: Path, x: np.ndarray) -> None:
+    path.write_text("\n".join("".join(map(str, row)) for row in x.astype(int)) + "\n")
+
+
+def test_example_program(outdir, graph, tmp_path):
+    """examples/c/classify links libmodel.a and classifies a file of samples."""
+    if shutil.which("make") is None:
+        pytest.skip("make not installed")
+    exe = tmp_path / "classify"
+    subprocess.run(["make", "-s", "-C", str(EXAMPLE), f"MODEL={outdir}", f"OUT={exe}"], check=True,
+                   capture_output=True)
+    x = random_bits(graph, 300, seed=5)
+    _samples_file(tmp_path / "samples.txt", x)
+    res = subprocess.run([str(exe), str(tmp_path / "samples.txt"), "2"], capture_output=True, text=True, check=True)
+    np.testing.assert_array_equal(np.array(res.stdout.split(), dtype=np.int64), sim.predict(graph, x))
+    (tmp_path / "bad.txt").write_text("0101\n")
+    bad = subprocess.run([str(exe), str(tmp_path / "bad.txt")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "fewer bits" in bad.stderr
+
+
+def test_two_prefixes_link_into_one_program(graph, tmp_path):
+    other = random_layered_graph(21, [50, 30], k=3, seed=12)
+    for name, g in (("alpha", graph), ("beta", other)):
+        write_library(g, tmp_path / name, COptions(prefix=name), isa="portable", extra_flags=FAST)
+    x = random_bits(graph, 70, seed=3)
+    rows = ",".join(str(v) for v in x.astype(int).ravel())
+    (tmp_path / "both.c").write_text(f"""
+#include <stdio.h>
+#include "alpha/model.h"
+#include "beta/model.h"
+static const uint8_t x[] = {{{rows}}};
+int main(void) {{
+    int32_t a[70], b[70]; int i;
+    if (alpha_predict_bits(x, 70, a, 1) || beta_predict_bits(x, 70, b, 1)) return 1;
+    for (i = 0; i < 70; i++) printf("%d %d\\n", (int)a[i], (int)b[i]);
+    return 0;
+}}
+""")
+    exe = tmp_path / "both"
+    subprocess.run(["cc", "-std=c99", "-I", str(tmp_path), str(tmp_path / "both.c"), str(tmp_path / "alpha" / "libmodel.a"),
+                    str(tmp_path / "beta" / "libmodel.a"), "-lpthread", "-o", str(exe)], check=True)
+    got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(),
+                   dtype=np.int64).reshape(70, 2)
+    np.testing.assert_array_equal(got[:, 0], sim.predict(graph, x))
+    np.testing.assert_array_equal(got[:, 1], sim.predict(other, x))
+
+
+SANITIZE_DRIVER = r"""
+#include <stdlib.h>
+#include "model.h"
+int main(void) {
+    const size_t ns[] = {1, 63, 64, 65, 257, 1025};
+    size_t t, i;
+    for (t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        const size_t n = ns[t], ni = lgcc_n_inputs(), k = lgcc_n_classes(), no = lgcc_n_outputs();
+        unsigned char *x = malloc(n * ni), *o = malloc(64 * n * no);
+        uint64_t *w = malloc(ni * n * 8);
+        int32_t *c = malloc(64 * n * 4), *s = malloc(64 * n * k * 4);
+        for (i = 0; i < n * ni; i++) x[i] = (unsigned char)(rand() & 1);
+        for (i = 0; i < ni * n; i++) w[i] = ((uint64_t)rand() << 32) ^ (uint64_t)rand();
+        if (lgcc_predict_bits(x, n, c, 2) || lgcc_scores_bits(x, n, s, 3) || lgcc_outputs_bits(x, n, o, 1)
+            || lgcc_predict_sliced(w, n, c, 2) || lgcc_scores_sliced(w, n, s, 1) || lgcc_outputs_sliced(w, n, o, 2))
+            return 1;
+        free(x); free(o); free(w); free(c); free(s);
+    }
+    return 0;
+}
+"""
+
+
+def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path):
+    """The engine, every entry and batch edge under ASan + UBSan (no out-of-bounds access, no UB)."""
+    (tmp_path / "drv.c").write_text(SANITIZE_DRIVER)
+    flags = json.loads((outdir / "model.json").read_text())["cflags"].split()
+    isa_flags = [f for f in flags if f.startswith(("-m", "-DLGCC"))]
+    exe = tmp_path / "drv"
+    built = subprocess.run(["cc", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                            *isa_flags, "-I", str(outdir), str(tmp_path / "drv.c"), str(outdir / "model.c"),
+                            "-lpthread", "-o", str(exe)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"this compiler cannot build with sanitizers: {built.stderr.strip()[:200]}")
+    res = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_header_compiles_as_cpp(outdir, tmp_path):
+    """model.h is usable from C++ (extern "C")."""
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    (tmp_path / "use.cpp").write_text('#include "model.h"\nint main() { return lgcc_n_inputs() == 21 ? 0 : 1; }\n')
+    exe = tmp_path / "use"
+    subprocess.run([cxx, "-I", str(outdir), str(tmp_path / "use.cpp"), str(outdir / "libmodel.a"), "-lpthread",
+                    "-o", str(exe)], check=True)
+    subprocess.run([str(exe)], check=True)

@@ -1,0 +1,138 @@
+"""C backend == reference simulator: every ISA this machine runs, the batch sizes around
+word and block boundaries, hypothesis graphs, offsets, encodings, and the packed-table path."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from lgcc.backends.c import toolchain as cbuild
+from lgcc.backends.c import tables, write_library
+from lgcc.ir.graph import Encoding, Head
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import graphs, random_bits
+from lgcc.runtime import load
+
+sim = importlib.import_module("lgcc.ir.simulate")
+BATCHES = (1, 63, 64, 65, 255, 257, 1000)
+RUNNABLE = [isa for isa in ("portable", "sse2", "avx2", "avx512") if cbuild.machine_runs(isa)]
+FAST = ("-O1",)  # small test models: compile quickly
+
+
+def _offset_graph(seed: int = 3):
+    """Layered graph with unequal classes, negated outputs and signed offsets."""
+    g = random_layered_graph(19, [90, 70, 45], seed=seed)
+    rng = np.random.default_rng(seed)
+    head = Head(k=4, tau=2.5, bounds=np.array([0, 5, 20, 20, 45]), offsets=np.array([3, -2, 7, 0]))
+    return g.copy(head=head, out_neg=rng.random(g.n_outputs) < 0.4).verify()
+
+
+@pytest.fixture(scope="module")
+def offset_graph():
+    return _offset_graph()
+
+
+@pytest.fixture(scope="module", params=RUNNABLE)
+def built(request, offset_graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"c_{request.param}")
+    write_library(offset_graph, out, isa=request.param, extra_flags=FAST)
+    return request.param, load(out)
+
+
+def test_every_batch_size(built, offset_graph):
+    isa, model = built
+    assert model.isa == isa
+    for n in BATCHES:
+        x = random_bits(offset_graph, n, seed=n)
+        np.testing.assert_array_equal(model.scores(x), sim.scores(offset_graph, x), err_msg=f"{isa} n={n}")
+        np.testing.assert_array_equal(model.predict(x), sim.predict(offset_graph, x), err_msg=f"{isa} n={n}")
+        np.testing.assert_array_equal(model.outputs(x), sim.simulate(offset_graph, x), err_msg=f"{isa} n={n}")
+
+
+def test_threads_and_sliced_input(built, offset_graph):
+    _, model = built
+    x = random_bits(offset_graph, 3000, seed=1)
+    want = sim.predict(offset_graph, x)
+    for threads in (0, 1, 2, 3, 64):
+        np.testing.assert_array_equal(model.predict(x, threads=threads), want)
+    words = sim.pack_rows(x)
+    np.testing.assert_array_equal(model.predict_sliced(words)[:3000], want)
+
+
+def test_avx512_and_neon_compile(tmp_path, offset_graph):
+    """Builds this machine may not run must at least compile (neon needs a cross compiler)."""
+    meta = write_library(offset_graph, tmp_path / "avx512", isa="avx512", extra_flags=FAST)
+    assert meta["isa"] == "avx512" and (tmp_path / "avx512" / "libmodel.so").exists()
+    cross = shutil.which("aarch64-linux-gnu-gcc")
+    if cross is None:
+        pytest.skip("neon: no aarch64-linux-gnu-gcc cross compiler installed")
+    write_library(offset_graph, tmp_path / "neon", isa="neon", cc=cross, extra_flags=FAST)
+    assert (tmp_path / "neon" / "libmodel.a").exists()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(g=graphs(max_inputs=10, max_gates=60, max_outputs=12, head=True))
+def test_hypothesis_graphs(g, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hyp")
+    write_library(g, out, isa=RUNNABLE[-1], extra_flags=FAST)
+    model = load(out)
+    x = random_bits(g, 257, seed=0)
+    np.testing.assert_array_equal(model.scores(x), sim.scores(g, x))
+    np.testing.assert_array_equal(model.predict(x), sim.predict(g, x))
+    np.testing.assert_array_equal(model.outputs(x), sim.simulate(g, x))
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(g=graphs(max_inputs=6, max_gates=30, max_outputs=6, head=False))
+def test_graphs_without_head(g, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nohead")
+    write_library(g, out, isa="portable", extra_flags=FAST)
+    model = load(out)
+    x = random_bits(g, 65, seed=2)
+    np.testing.assert_array_equal(model.outputs(x), sim.simulate(g, x))
+    with pytest.raises(Exception, match="no GroupSum head"):
+        model.predict(x)
+
+
+def test_encoded_features(tmp_path):
+    """Raw float features: bit = x[feature] > threshold (strict), applied inside the library."""
+    g = random_layered_graph(45, [60, 40], k=4, seed=5)
+    rng = np.random.default_rng(5)
+    # a run of 35 consecutive features (compared a vector at a time), then scattered ones
+    feature = np.concatenate((np.arange(5, 40), rng.integers(0, 40, 10))).astype(np.int32)
+    enc = Encoding(40, feature, rng.normal(size=45).astype(np.float32))
+    g = g.copy(encoding=enc).verify()
+    write_library(g, tmp_path, isa=RUNNABLE[-1], extra_flags=FAST)
+    model = load(tmp_path)
+    x = rng.normal(size=(300, 40)).astype(np.float32)
+    x[:50, feature[:30]] = enc.threshold[:30]  # exact ties: not above the threshold
+    bits = sim.encode(g, x)
+    np.testing.assert_array_equal(model.scores(x), sim.scores(g, bits))
+    np.testing.assert_array_equal(model.predict(x.astype(np.float64)), sim.predict(g, bits))
+    np.testing.assert_array_equal(model.predict(bits), sim.predict(g, bits))
+
+
+def test_packed_tables(tmp_path, offset_graph, monkeypatch):
+    """Large tables are emitted as string literals; force that path on a small graph."""
+    monkeypatch.setattr(tables, "PACK_THRESHOLD", 0)
+    write_library(offset_graph, tmp_path, isa="portable", extra_flags=FAST)
+    assert '} gate_tab __attribute__((aligned(64))) = { "' in (tmp_path / "model.c").read_text()
+    model = load(tmp_path)
+    x = random_bits(offset_graph, 200, seed=9)
+    np.testing.assert_array_equal(model.scores(x), sim.scores(offset_graph, x))
+
+
+def test_trained_model(trained_graph, tmp_path):
+    """A trained, lowered model (encoding + GroupSum): bits and raw features agree with the oracle."""
+    g = trained_graph.graph
+    write_library(g, tmp_path, isa=RUNNABLE[-1], extra_flags=FAST)
+    model = load(tmp_path)
+    bits = np.asarray(trained_graph.bits)
+    np.testing.assert_array_equal(model.scores(bits), sim.scores(g, bits))
+    if g.encoding is not None:
+        feats = np.asarray(trained_graph.features, dtype=np.float32)
+        np.testing.assert_array_equal(model.predict(feats), sim.predict(g, sim.encode(g, feats)))

@@ -1,0 +1,79 @@
+"""``lgcc compile``: the command line around the targets (C target end to end)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lgcc.cli import main
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import random_bits
+from lgcc.loading import save_graph
+from lgcc.runtime import load
+
+sim = importlib.import_module("lgcc.ir.simulate")
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "m.lgir"
+    save_graph(random_layered_graph(20, [60, 40, 30], k=3, seed=8), path)
+    return path
+
+
+def test_compile_c_end_to_end(model_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(model_file), "--target", "c", "-o", str(out), "-O0", "--isa", "portable",
+                 "--prefix", "m8", "--threads", "2"]) == 0
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1 and "target c" in line and "isa=portable" in line
+    assert sorted(p.name for p in out.iterdir()) == ["libmodel.a", "libmodel.so", "model.c", "model.h", "model.json"]
+    assert "int m8_predict_bits(" in (out / "model.h").read_text()
+    g = random_layered_graph(20, [60, 40, 30], k=3, seed=8)
+    x = random_bits(g, 300, seed=1)
+    np.testing.assert_array_equal(load(out).predict(x), sim.predict(g, x))
+
+
+def test_compile_with_optimizer(model_file, tmp_path, capsys):
+    pytest.importorskip("lgcc.ir.passes.manager")
+    out = tmp_path / "o1"
+    assert main(["compile", str(model_file), "-o", str(out)]) == 0
+    g = random_layered_graph(20, [60, 40, 30], k=3, seed=8)
+    x = random_bits(g, 200, seed=2)
+    np.testing.assert_array_equal(load(out).scores(x), sim.scores(g, x))
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--cc", "no-such-compiler-xyz"], "not found"),
+    (["--prefix", "1bad"], "prefix"),
+    (["--passes", ","], "--passes"),
+    (["-O", "-1"], "-O"),
+])
+def test_errors_leave_no_output(model_file, tmp_path, capsys, extra, message):
+    out = tmp_path / "never"
+    assert main(["compile", str(model_file), "-o", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lgcc: error:") and message in err and err.count("\n") == 1
+    assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
+
+
+def test_missing_model(tmp_path, capsys):
+    assert main(["compile", str(tmp_path / "nope.lgir"), "-o", str(tmp_path / "o")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_missing_target_module(model_file, tmp_path, capsys, monkeypatch):
+    import lgcc.backends
+
+    monkeypatch.setitem(lgcc.backends.TARGETS, "verilog", "lgcc.backends.nothing_here.target")
+    assert main(["compile", str(model_file), "--target", "verilog", "-o", str(tmp_path / "o")]) == 2
+    assert "not available" in capsys.readouterr().err
+
+
+def test_help_lists_target_options():
+    res = subprocess.run([sys.executable, "-m", "lgcc", "compile", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "--isa" in res.stdout and "--prefix" in res.stdout

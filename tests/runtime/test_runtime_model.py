@@ -1,0 +1,128 @@
+"""lgcc.runtime: loading compiled C models and calling them from numpy and torch."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from lgcc.backends.c import write_library
+from lgcc.ir.errors import LgccError
+from lgcc.ir.random import random_layered_graph
+from lgcc.ir.testing import random_bits
+from lgcc.runtime import CompiledModel, RuntimeModelError, load
+
+sim = importlib.import_module("lgcc.ir.simulate")
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return random_layered_graph(17, [64, 48, 30], k=3, tau=4.0, seed=2)
+
+
+@pytest.fixture(scope="module")
+def outdir(graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rt")
+    write_library(graph, out, isa="auto", extra_flags=("-O1",))
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(outdir):
+    return load(outdir)
+
+
+def test_load_folder_or_library(outdir, model):
+    assert isinstance(model, CompiledModel)
+    lib = load(outdir / "libmodel.so")
+    assert (lib.n_inputs, lib.n_classes, lib.n_outputs, lib.tau) == (17, 3, 30, 4.0)
+    assert "inputs=17" in repr(model)
+
+
+def test_dtypes_and_batches(model, graph):
+    x = random_bits(graph, 130, seed=4)
+    want = sim.scores(graph, x)
+    for arr in (x, x.astype(np.uint8), x.astype(np.int64), np.asfortranarray(x)):
+        np.testing.assert_array_equal(model.scores(arr), want)
+    np.testing.assert_array_equal(model.predict(x[::2]), sim.predict(graph, x[::2]))  # non-contiguous
+    assert model.predict(np.zeros((0, 17), bool)).shape == (0,)
+    assert model.scores(np.zeros((0, 17), bool)).shape == (0, 3)
+    assert model.predict([[0, 1] * 8 + [1]]).shape == (1,)
+
+
+def test_torch_tensors(model, graph):
+    torch = pytest.importorskip("torch")
+    x = random_bits(graph, 77, seed=6)
+    np.testing.assert_array_equal(model.predict(torch.from_numpy(x)), sim.predict(graph, x))
+    np.testing.assert_array_equal(model.scores(torch.from_numpy(x.astype(np.uint8))), sim.scores(graph, x))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((3, 5), bool), "shape"),
+    (np.zeros(17, bool), "2-D"),
+    (np.zeros((2, 3, 17), bool), "2-D"),
+    (np.full((2, 17), 2, np.uint8), "0 or 1"),
+    (np.full((2, 17), -1, np.int8), "0 or 1"),
+    (np.zeros((2, 17), np.float32), "no input encoding"),
+    (np.zeros((2, 17), np.complex64), "dtype"),
+    (np.array([["a"] * 17]), "dtype"),
+])
+def test_bad_inputs_raise(model, bad, match):
+    with pytest.raises(RuntimeModelError, match=match):
+        model.predict(bad)
+    assert issubclass(RuntimeModelError, LgccError)
+
+
+@pytest.mark.parametrize("threads", [-1, 1.5, "2", True])
+def test_bad_threads(model, graph, threads):
+    with pytest.raises(RuntimeModelError, match="threads"):
+        model.predict(random_bits(graph, 3), threads=threads)
+
+
+def test_sliced_words_checked(model):
+    with pytest.raises(RuntimeModelError, match="uint64"):
+        model.predict_sliced(np.zeros((17, 2), np.uint32))
+    with pytest.raises(RuntimeModelError, match="uint64"):
+        model.predict_sliced(np.zeros((3, 2), np.uint64))
+
+
+def test_bad_libraries(outdir, tmp_path):
+    with pytest.raises(RuntimeModelError, match="no such library"):
+        load(tmp_path)
+    copy = tmp_path / "m"
+    shutil.copytree(outdir, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, "abi_version": 999}))
+    with pytest.raises(RuntimeModelError, match="recompile"):
+        load(copy)
+    (copy / "model.json").write_text("{not json")
+    with pytest.raises(RuntimeModelError, match="not a model.json"):
+        load(copy)
+    (copy / "model.json").unlink()
+    with pytest.raises(RuntimeModelError, match="missing"):
+        load(copy)
+    other = "neon" if meta["isa"] != "neon" else "avx512"
+    copy2 = tmp_path / "n"
+    shutil.copytree(outdir, copy2)
+    (copy2 / "model.json").write_text(json.dumps({**meta, "isa": other}))
+    with pytest.raises(RuntimeModelError, match="cannot run"):
+        load(copy2)
+    junk = tmp_path / "j"
+    junk.mkdir()
+    (junk / "libmodel.so").write_text("not a library")
+    (junk / "model.json").write_text(json.dumps({**meta, "isa": "portable"}))
+    with pytest.raises(RuntimeModelError, match="cannot load"):
+        load(junk)
+
+
+def test_head_less_model(tmp_path):
+    g = random_layered_graph(9, [20, 10], seed=1)
+    write_library(g, tmp_path, isa="portable", extra_flags=("-O1",))
+    m = load(tmp_path)
+    x = random_bits(g, 100, seed=1)
+    np.testing.assert_array_equal(m.outputs(x), sim.simulate(g, x))
+    with pytest.raises(RuntimeModelError, match="no GroupSum head"):
+        m.scores(x)
