@@ -1,0 +1,104 @@
+"""Safe checkpoints: ``save(model, path)`` / ``load(path)``.
+
+A checkpoint is a ``torch.save`` file of one dict holding only tensors and plain
+values, so it loads with ``torch.load(weights_only=True)`` and loading never
+runs code from the file::
+
+    {"format": "lgcc-checkpoint", "version": 1, "lgcc_version": "0.1.0",
+     "layers": [layer dicts, see lgcc.frontend.spec],
+     "meta": {training metadata: dataset, steps, seed, accuracy, ... (JSON values)}}
+
+Writes are atomic.  Reading a pickled model, a foreign or truncated file, or a
+file from a newer format version raises one :class:`FormatError` line saying
+what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lgcc import __version__
+from lgcc.ir.errors import FormatError, LgccError
+from lgcc.ir.fileio import atomic_path
+
+from .spec import build_model, check_spec, model_spec
+
+FORMAT = "lgcc-checkpoint"
+VERSION = 1
+
+
+def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` (Sequential of [Flatten] [Thresholds] LogicLayer... [GroupSum]) to ``path``.
+
+    ``meta`` (JSON-able values: dataset, steps, accuracy, ...) is stored beside
+    the layers; a model loaded by :func:`load` keeps its metadata, which is saved
+    again unless ``meta`` replaces it.  Returns the path.
+    """
+    if meta is None:
+        meta = dict(getattr(model, "lgcc_meta", {}) or {})
+    try:
+        json.dumps(meta)
+    except (TypeError, ValueError) as exc:
+        raise LgccError(f"checkpoint metadata must hold plain JSON values: {exc}") from None
+    blob = {"format": FORMAT, "version": VERSION, "lgcc_version": __version__,
+            "layers": model_spec(model), "meta": meta}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
+    return path
+
+
+def _torch_load(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` with every failure turned into one clear line."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] != b"PK":
+        raise FormatError(f"{path}: not a PyTorch checkpoint (expected a file written by lgcc.save or "
+                          "torch.save); check the path")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise FormatError(f"{path}: holds pickled Python objects, which lgcc never loads (it would run code "
+                          "from the file); load it in your own code and re-save with lgcc.save(model, path)") from exc
+    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise FormatError(f"{path}: truncated or corrupt checkpoint ({str(exc).splitlines()[0][:80]}); "
+                          "write it again with lgcc.save") from exc
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """The checked checkpoint dict of ``path`` (``layers`` validated by :func:`check_spec`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LgccError(f"{path}: no such file")
+    blob = _torch_load(path)
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        hint = " (it looks like a bare state_dict)" if isinstance(blob, dict) else ""
+        raise FormatError(f"{path}: not an lgcc checkpoint{hint}; build the model with lgcc.frontend modules "
+                          "(or import a difflogic model with lgcc.frontend.lower) and save it with lgcc.save")
+    version = blob.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise FormatError(f"{path}: checkpoint has no valid format version; write it again with lgcc.save")
+    if version > VERSION:
+        raise FormatError(f"{path}: checkpoint format version {version} is newer than this lgcc supports "
+                          f"({VERSION}); upgrade lgcc (pip install -U lgcc)")
+    check_spec(blob.get("layers"), where=str(path))
+    if not isinstance(blob.get("meta", {}), dict):
+        raise FormatError(f"{path}: checkpoint metadata is not a dict; write it again with lgcc.save")
+    return blob
+
+
+def load(path: str | os.PathLike, implementation: str = "auto",
+         device: torch.device | str | None = None) -> nn.Sequential:
+    """Rebuild the model saved at ``path``, in eval mode; its metadata is ``model.lgcc_meta``."""
+    blob = read_checkpoint(path)
+    model = build_model(blob["layers"], implementation=implementation, device=device)
+    model.lgcc_meta = dict(blob.get("meta", {}))
+    return model.eval()

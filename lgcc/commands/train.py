@@ -1,0 +1,162 @@
+"""``lgcc train``: train a logic gate network on a bundled dataset or an .npz file and save a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from lgcc.ir.errors import LgccError
+
+NAME = "train"
+HELP = "train a logic gate network (CPU, CUDA, or several processes under torchrun) and save a checkpoint"
+EXAMPLES = [
+    "lgcc train --dataset digits -o digits.pt",
+    "lgcc train --dataset mnist5k --threads 2 -o mnist.pt",
+    "lgcc train --dataset iris --layers 2 --width 300 --steps 500 --seed 1 -o iris.pt",
+    "lgcc train --dataset mydata.npz --epochs 50 -o model.pt      # X (N, F) and y (N,)",
+    "torchrun --nproc_per_node 2 -m lgcc train --dataset digits -o digits.pt",
+]
+
+#: Per-dataset defaults (any option given on the command line wins).
+DEFAULTS: dict[str, dict] = {
+    "digits": dict(layers=4, width=2000, tau=20.0, bits=3, encoding="uniform", epochs=40, batch_size=100, lr=0.02),
+    "mnist5k": dict(layers=6, width=4000, tau=10.0, bits=1, encoding="uniform", epochs=30, batch_size=100, lr=0.03,
+                    connections="unique"),
+    "iris": dict(layers=2, width=300, tau=10.0, bits=8, encoding="quantile", epochs=100, batch_size=32, lr=0.02),
+    "wine": dict(layers=2, width=600, tau=10.0, bits=8, encoding="quantile", epochs=100, batch_size=32, lr=0.02),
+    "breast-cancer": dict(layers=3, width=1000, tau=10.0, bits=8, encoding="quantile", epochs=40,
+                          batch_size=32, lr=0.02),
+    "file": dict(layers=4, width=2000, tau=10.0, bits=4, encoding="quantile", epochs=20, batch_size=100, lr=0.01),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``lgcc train`` (unset model/optimizer options take the dataset's defaults)."""
+    parser.add_argument("--dataset", required=True,
+                        help="digits, breast-cancer, iris, wine, mnist5k, or FILE.npz with arrays X and y")
+    parser.add_argument("-o", "--output", help="checkpoint to write (e.g. model.pt); omitted: nothing is saved")
+    shown = ("layers", "width", "tau", "bits", "epochs", "lr")
+    model = parser.add_argument_group("model", "unset options take the dataset's defaults:\n" + "\n".join(
+        f"  {name}: " + " ".join(f"{k}={v}" for k, v in d.items() if k in shown) for name, d in DEFAULTS.items()))
+    model.add_argument("--layers", type=int, help="number of LogicLayers")
+    model.add_argument("--width", type=int, help="gates per layer (a multiple of the number of classes)")
+    model.add_argument("--tau", type=float, help="GroupSum temperature")
+    model.add_argument("--bits", type=int, help="thermometer thresholds per raw feature")
+    model.add_argument("--encoding", choices=("uniform", "quantile"), help="where the thresholds go")
+    model.add_argument("--connections", choices=("random", "unique"),
+                       help="wiring of each layer (default random; unique for mnist5k)")
+    model.add_argument("--init", choices=("random", "residual"), default="random",
+                       help="random: normal gate weights; residual: start near pass-through (deep models)")
+    model.add_argument("--grad-factor", type=float, default=1.0, help="scale of gradients passed between layers")
+    opt = parser.add_argument_group("optimisation")
+    length = opt.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="number of optimizer steps")
+    length.add_argument("--epochs", type=float, help="passes over the training set")
+    opt.add_argument("--batch-size", type=int, help="samples per step (split across torchrun processes)")
+    opt.add_argument("--lr", type=float, help="Adam learning rate")
+    opt.add_argument("--seed", type=int, default=0, help="seed of wiring, weights and batch order (default 0)")
+    run = parser.add_argument_group("execution")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available, else cpu)")
+    run.add_argument("--implementation", choices=("auto", "python", "cpu", "cuda"), default="auto",
+                     help="LogicLayer implementation (default auto: cuda on GPUs, else the fast cpu path)")
+    run.add_argument("--threads", type=int, help="CPU threads per process (torch.set_num_threads)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
+
+def _config(args: argparse.Namespace, dataset_key: str):
+    from lgcc.frontend.training import TrainConfig
+
+    values = dict(DEFAULTS[dataset_key])
+    values.setdefault("connections", "random")
+    for name in ("layers", "width", "tau", "bits", "encoding", "batch_size", "lr", "connections"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    if args.steps is not None:
+        values["steps"], values["epochs"] = args.steps, None
+    elif args.epochs is not None:
+        values["epochs"] = args.epochs
+    for name, low in (("batch_size", 1), ("bits", 1), ("steps", 1)):
+        if values.get(name) is not None and values[name] < low:
+            raise LgccError(f"--{name.replace('_', '-')} must be >= {low}")
+    if values["epochs"] is not None and not values["epochs"] > 0:
+        raise LgccError("--epochs must be > 0")
+    if not values["tau"] > 0 or not values["lr"] > 0:
+        raise LgccError("--tau and --lr must be > 0")
+    return TrainConfig(seed=args.seed, init=args.init, grad_factor=args.grad_factor,
+                       implementation=args.implementation, **values)
+
+
+def _setup_distributed(device_arg: str | None):
+    """Join the torchrun process group if launched by torchrun; returns (rank, world, device)."""
+    import torch
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    want_cuda = device_arg == "cuda" or (device_arg is None and torch.cuda.is_available())
+    if device_arg not in (None, "cpu", "cuda") and not str(device_arg).startswith("cuda:"):
+        raise LgccError(f"unknown --device '{device_arg}' (choose cpu or cuda)")
+    if want_cuda and not torch.cuda.is_available():
+        raise LgccError("--device cuda: no CUDA GPU is visible to this torch build; use --device cpu")
+    if world > 1:
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device(f"cuda:{local}") if want_cuda else torch.device("cpu")
+        if want_cuda:
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group(backend="nccl" if want_cuda else "gloo")
+        return torch.distributed.get_rank(), world, device
+    device = torch.device(device_arg if device_arg and device_arg != "cuda" else ("cuda" if want_cuda else "cpu"))
+    return 0, 1, device
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, report discrete test accuracy, save the checkpoint (rank 0 only)."""
+    import torch
+
+    from lgcc.frontend.checkpoint import save
+    from lgcc.frontend.data import BUNDLED, load_dataset
+    from lgcc.frontend.progress import Progress
+    from lgcc.frontend.training import (config_meta, evaluate, keep_freed_memory, make_encoder, make_model,
+                                        train_loop)
+
+    keep_freed_memory()
+    if args.threads is not None:
+        if args.threads < 1:
+            raise LgccError("--threads must be >= 1")
+        torch.set_num_threads(args.threads)
+    data = load_dataset(args.dataset)
+    cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file")
+    rank, world, device = _setup_distributed(args.device)
+    try:
+        torch.manual_seed(cfg.seed)
+        encoder = make_encoder(data, cfg.bits, cfg.encoding)
+        model = make_model(encoder, encoder.out_dim, data.n_classes, cfg, device=device)
+        steps = cfg.total_steps(len(data.x_train))
+        progress = Progress(steps, enabled=not args.quiet and rank == 0)
+        started = time.perf_counter()
+        history = train_loop(model, data.x_train, data.y_train, cfg, device=device, progress=progress)
+        accuracy = evaluate(model, data.x_test, data.y_test, device=device)
+        summary = {"dataset": data.name, "test_accuracy": accuracy, "n_test": len(data.y_test),
+                   "train_seconds": round(time.perf_counter() - started, 2), "steps": history["steps"],
+                   "world_size": world, "device": str(device),
+                   "gates": cfg.layers * cfg.width, "inputs": encoder.out_dim}
+        if rank == 0:
+            if args.output:
+                meta = config_meta(cfg) | {"dataset": data.name, "test_accuracy": accuracy,
+                                           "train_seconds": summary["train_seconds"], "world_size": world}
+                save(model, args.output, meta=meta)
+                summary["checkpoint"] = str(args.output)
+            if args.json:
+                print(json.dumps(summary))
+            else:
+                print(f"{data.name}: discrete test accuracy {100 * accuracy:.2f}% on {len(data.y_test)} samples "
+                      f"({summary['gates']} gates, {history['steps']} steps, {summary['train_seconds']:.1f}s"
+                      f"{', %d processes' % world if world > 1 else ''})"
+                      + (f"; saved {args.output}" if args.output else ""))
+            sys.stdout.flush()
+    finally:
+        if world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    return 0

@@ -1,0 +1,109 @@
+"""Checkpoints: round trip, safe loading, and one clear line for every bad file."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+import lgcc
+import lgcc.frontend
+from lgcc.frontend import GroupSum, LogicLayer, Thermometer
+from lgcc.frontend.checkpoint import FORMAT, VERSION, read_checkpoint
+from lgcc.ir.errors import FormatError, LgccError
+
+
+def _model():
+    gen = torch.Generator().manual_seed(0)
+    return nn.Sequential(Thermometer.uniform(4, 2), LogicLayer(8, 30, generator=gen, grad_factor=2.0),
+                         LogicLayer(30, 20, connections="unique", generator=gen), GroupSum(2, 4.0))
+
+
+def test_round_trip_restores_everything(tmp_path):
+    model = _model()
+    path = lgcc.save(model, tmp_path / "m.pt", meta={"dataset": "toy", "steps": 3})
+    loaded = lgcc.load(path)
+    assert not loaded.training and loaded.lgcc_meta == {"dataset": "toy", "steps": 3}
+    for (k1, v1), (k2, v2) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert k1 == k2 and torch.equal(v1, v2)
+    assert loaded[1].grad_factor == 2.0 and loaded[2].connections == "unique" and loaded[3].tau == 4.0
+    x = torch.rand(50, 4)
+    assert torch.equal(loaded(x), model.eval()(x))
+    blob = torch.load(path, weights_only=True)  # plain data only
+    assert blob["format"] == FORMAT and blob["version"] == VERSION
+    assert [layer["kind"] for layer in blob["layers"]] == ["thresholds", "logic", "logic", "group_sum"]
+    lgcc.save(loaded, tmp_path / "again.pt")  # metadata travels with a loaded model
+    assert read_checkpoint(tmp_path / "again.pt")["meta"]["steps"] == 3
+
+
+def test_pickled_model_is_refused(tmp_path):
+    path = tmp_path / "pickled.pt"
+    torch.save(_model(), path)  # a whole pickled module, as torch.save(model) writes it
+    with pytest.raises(FormatError, match="pickled Python objects.*lgcc.save"):
+        lgcc.load(path)
+
+
+def test_foreign_truncated_and_state_dict_files(tmp_path):
+    foreign = tmp_path / "notes.pt"
+    foreign.write_text("hello")
+    with pytest.raises(FormatError, match="not a PyTorch checkpoint"):
+        lgcc.load(foreign)
+    legacy = tmp_path / "legacy.pt"
+    legacy.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(FormatError, match="not a PyTorch checkpoint"):
+        lgcc.load(legacy)
+    good = lgcc.save(_model(), tmp_path / "good.pt")
+    data = good.read_bytes()
+    for cut in (len(data) // 2, len(data) - 30):
+        truncated = tmp_path / f"cut{cut}.pt"
+        truncated.write_bytes(data[:cut])
+        with pytest.raises(FormatError, match="truncated or corrupt"):
+            lgcc.load(truncated)
+    sd = tmp_path / "sd.pt"
+    torch.save(_model().state_dict(), sd)
+    with pytest.raises(FormatError, match="state_dict"):
+        lgcc.load(sd)
+    with pytest.raises(LgccError, match="no such file"):
+        lgcc.load(tmp_path / "missing.pt")
+
+
+def test_newer_version_and_corrupt_content(tmp_path):
+    path = lgcc.save(_model(), tmp_path / "m.pt")
+    blob = torch.load(path, weights_only=True)
+    torch.save(dict(blob, version=VERSION + 1), tmp_path / "new.pt")
+    with pytest.raises(FormatError, match="newer than this lgcc supports.*upgrade"):
+        lgcc.load(tmp_path / "new.pt")
+    bad = dict(blob, layers=[dict(layer) for layer in blob["layers"]])
+    bad["layers"][2]["a"] = bad["layers"][2]["a"] + 1000
+    torch.save(bad, tmp_path / "bad.pt")
+    with pytest.raises(FormatError, match="layer 2 .* reads outside"):
+        lgcc.load(tmp_path / "bad.pt")
+    bad["layers"][2]["a"] = blob["layers"][2]["a"]
+    bad["layers"][1]["weights"] = torch.full_like(blob["layers"][1]["weights"], float("nan"))
+    torch.save(bad, tmp_path / "nan.pt")
+    with pytest.raises(FormatError, match="layer 1 .* NaN"):
+        lgcc.frontend.lower(tmp_path / "nan.pt")
+
+
+def test_save_is_atomic_and_checks_metadata(tmp_path):
+    path = tmp_path / "m.pt"
+    lgcc.save(_model(), path)
+    before = path.read_bytes()
+    with pytest.raises(LgccError, match="JSON"):
+        lgcc.save(_model(), path, meta={"bad": object()})
+    with pytest.raises(LgccError, match="cannot describe"):
+        lgcc.save(nn.Sequential(nn.ReLU()), path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.pt"]  # no temporary files left behind
+
+
+def test_import_lgcc_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, lgcc; assert 'torch' not in sys.modules; assert callable(lgcc.save); print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -1,0 +1,116 @@
+"""``lgcc train`` and the training loop: determinism, datasets, errors, DistributedDataParallel on CPU."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import lgcc
+from lgcc.cli import main
+from lgcc.frontend.checkpoint import read_checkpoint
+from lgcc.frontend.testing import train_tiny, train_tiny_distributed
+
+pytest.importorskip("sklearn")
+
+TINY = ["--layers", "2", "--width", "30", "--steps", "20", "--threads", "1", "--quiet", "--json"]
+
+
+def _train(capsys, *args):
+    code = main(["train", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_cli_is_deterministic_and_saves_a_loadable_checkpoint(tmp_path, capsys):
+    paths = [tmp_path / f"m{i}.pt" for i in range(3)]
+    for path, seed in zip(paths, ("3", "3", "4")):
+        code, out, err = _train(capsys, "--dataset", "iris", *TINY, "--seed", seed, "-o", str(path))
+        assert code == 0, err
+        summary = json.loads(out)
+        assert 0.0 <= summary["test_accuracy"] <= 1.0 and summary["steps"] == 20 and summary["n_test"] == 30
+    a, b, c = (read_checkpoint(p) for p in paths)
+    for la, lb, lc in zip(a["layers"], b["layers"], c["layers"]):
+        if la["kind"] == "logic":
+            assert torch.equal(la["weights"], lb["weights"]) and torch.equal(la["a"], lb["a"])
+            assert not torch.equal(la["weights"], lc["weights"])
+    assert a["meta"]["dataset"] == "iris" and a["meta"]["seed"] == 3 and a["meta"]["width"] == 30
+    model = lgcc.load(paths[0])
+    assert model[0].n_features == 4 and model[-1].k == 3
+
+
+def test_train_from_npz_and_progress_lines(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) * 7  # labels need not be 0..k-1
+    np.savez(tmp_path / "d.npz", X=x, y=y)
+    code, out, err = _train(capsys, "--dataset", str(tmp_path / "d.npz"), "--layers", "2", "--width", "40",
+                            "--steps", "60", "--threads", "1", "--bits", "2", "-o", str(tmp_path / "m.pt"))
+    assert code == 0, err
+    assert "discrete test accuracy" in out and "train 60/60" in err  # plain progress lines off a terminal
+    assert read_checkpoint(tmp_path / "m.pt")["layers"][0]["feature"].numel() == 10
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "nope"], "unknown dataset"),
+    (["--dataset", "iris", "--width", "31"], "multiple of the 3 classes"),
+    (["--dataset", "iris", "--steps", "0"], "--steps must be >= 1"),
+    (["--dataset", "iris", "--device", "tpu"], "unknown --device"),
+])
+def test_train_cli_errors_are_one_line(args, message, capsys):
+    code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_bad_npz_is_a_clear_error(tmp_path, capsys):
+    np.savez(tmp_path / "bad.npz", features=np.zeros((3, 2)))
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "bad.npz"), "--quiet")
+    assert code == 2 and "needs arrays 'X'" in err
+
+
+def test_ddp_on_two_cpu_processes_averages_gradients(tmp_path):
+    ranks = train_tiny_distributed(tmp_path, world=2, seed=0)
+    half = train_tiny(seed=0, shard=(0, 2))  # rank 0's slices alone, no gradient exchange
+    full = train_tiny(seed=0)  # one process on the whole batches
+    for name, value in ranks[0].items():
+        assert torch.equal(value, ranks[1][name]), name  # both ranks hold identical weights
+        if name.endswith("weights"):
+            to_half = float((value - half[name]).abs().max())
+            to_full = float((value - full[name]).abs().max())
+            assert to_half > 0.05  # gradients were exchanged ...
+            assert to_full < 1e-3 < to_half  # ... and averaged: DDP on 2 halves == one process on the whole
+
+
+def test_train_cli_under_torchrun_uses_two_processes(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp.pt"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "lgcc",
+           "train", "--dataset", "iris", "--layers", "2", "--width", "30", "--steps", "10", "--threads", "1",
+           "--quiet", "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("discrete test accuracy") == 1 and "2 processes" in proc.stdout  # rank 0 reports
+    assert read_checkpoint(out)["meta"]["world_size"] == 2
+
+
+def test_progress_redraws_on_a_terminal_and_writes_few_lines_to_logs():
+    import io
+
+    from lgcc.frontend.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    log, tty = io.StringIO(), Tty()
+    for stream in (log, tty):
+        bar = Progress(100, stream=stream)
+        for step in range(1, 101):
+            bar.update(step, loss=0.5, acc=0.25)
+        bar.close()
+    assert log.getvalue().count("\n") == 10 and "train 100/100  loss 0.5000  acc 0.2500" in log.getvalue()
+    assert "\r" in tty.getvalue() and "[" + "#" * 30 + "]" in tty.getvalue() and tty.getvalue().endswith("\n")
