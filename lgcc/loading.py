@@ -40,7 +40,7 @@ def load_graph(path: str | os.PathLike, opt_level: int = 0) -> Graph:
         mod, reader, _ = GRAPH_FORMATS[ext]
         graph = getattr(_module(mod), reader)(path)
     elif ext in CHECKPOINT_EXTS:
-        graph = _module("lgcc.frontend.lowering").lower_checkpoint(path)
+        graph = _module("lgcc.frontend.fastload").lower_checkpoint(path)  # torch-free when it can
     else:
         known = ", ".join(sorted(GRAPH_FORMATS) + list(CHECKPOINT_EXTS))
         raise LgccError(f"{path}: unknown file type '{ext}' (known: {known})")

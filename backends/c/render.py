@@ -25,9 +25,10 @@ from .schedule import Schedule, schedule
 from .tables import c_array, index_dtype
 
 #: Bumped whenever the C API or its semantics change; the runtime checks it.
-ABI_VERSION = 1
+ABI_VERSION = 2
 #: Input kinds of the API: (entry suffix, element type, argument name).
-IN_KINDS = (("bits", "uint8_t", "bits"), ("features", "float", "features"), ("sliced", "uint64_t", "words"))
+IN_KINDS = (("bits", "uint8_t", "bits"), ("features", "float", "features"), ("sliced", "uint64_t", "words"),
+            ("packed", "uint8_t", "packed"))
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT32 = (-(1 << 31), (1 << 31) - 1)
 
@@ -52,27 +53,6 @@ def _env():
 def c_expr(op: int) -> str:
     """C expression of gate ``op`` on vector words ``a``, ``b`` (from the gate table)."""
     return re.sub(r"\b0\b", "ZERO", EXPRS[op])
-
-
-def lane_transpose_code() -> str:
-    """C body transposing ``y[0..LANES-1]`` as a LANES x LANES matrix of 64-bit lanes.
-
-    One ``#if`` branch per vector width, log2(LANES) stages of two-vector shuffles
-    (block size halving each stage), so ``y[k][j]`` becomes the old ``y[j][k]``.
-    """
-    branches = []
-    for lanes in (2, 4, 8):
-        lines = []
-        h = lanes // 2
-        while h >= 1:
-            for i in (i for i in range(lanes) if not i & h):
-                lo = ", ".join(str(t if not t & h else lanes + t - h) for t in range(lanes))
-                hi = ", ".join(str(t + h if not t & h else lanes + t) for t in range(lanes))
-                lines.append(f"    {{ const V lo = SHUFFLE(y[{i}], y[{i + h}], {lo}), "
-                             f"hi = SHUFFLE(y[{i}], y[{i + h}], {hi}); y[{i}] = lo; y[{i + h}] = hi; }}")
-            h //= 2
-        branches.append(f"#{'if' if lanes == 2 else 'elif'} LANES == {lanes}\n" + "\n".join(lines))
-    return "\n".join(branches) + "\n#else\n    (void)y;\n#endif"
 
 
 def check_options(options: COptions) -> None:
@@ -136,7 +116,6 @@ def render_context(graph: Graph, options: COptions, sched: Schedule) -> dict:
         "out_tab": c_array("out_tab", sched.out_slot, idt),
         "outneg_tab": c_array("outneg_tab", graph.out_neg, np.uint8),
         "exprs": [(op, c_expr(op)) for op in used], "names": NAMES, "in_kinds": IN_KINDS,
-        "lane_transpose": lane_transpose_code(),
     }
     ctx.update(_head_tables(graph, sched))
     ctx.update(_encoding_tables(graph))

@@ -7,10 +7,11 @@ logic level (never a Python loop per gate):
 * which gates are needed at all (the cone of the outputs; dead gates are dropped),
 * the evaluation order: by level, then by gate type, so the C code runs one tight
   loop per (level, type) group with the operation chosen once per group,
-* which slot each value lives in: a slot is handed back as soon as the level that
-  reads the value for the last time is done, and the lowest free slots are reused
-  first, so the working set stays as small (and as cache-resident) as the widest
-  levels allow.
+* which slot each value lives in: the gate that reads a value last writes its own
+  result into that value's slot (a cache line it has just loaded); other slots are
+  handed back when the level that reads the value for the last time is done, and the
+  lowest free slots are reused first, so the working set stays as small (and as
+  cache-resident) as the widest levels allow.
 
 Slot 0 holds constant 0, slot 1 constant 1 and slots ``2 .. 2 + n_inputs - 1`` the
 packed inputs (the packer writes them); input slots are recycled after their last use.
@@ -93,6 +94,22 @@ def schedule(graph: Graph) -> Schedule:
     last_use[graph.outputs] = _NEVER_FREED
     last_use[:FIRST_INPUT] = _NEVER_FREED
 
+    # Position (in evaluation order) of the last gate reading each value: that gate may write
+    # its result into the value's slot (it loads both operands before it stores), so the store
+    # hits a cache line it has just read instead of a cold one.
+    pos = np.arange(gates.size, dtype=np.int64)
+    last_reader = np.full(graph.n_nodes, -1, dtype=np.int64)
+    np.maximum.at(last_reader, a_node[dep_a], pos[dep_a])
+    np.maximum.at(last_reader, b_node[dep_b], pos[dep_b])
+    reusable = last_use != _NEVER_FREED
+    inherit = np.full(gates.size, -1, dtype=np.int64)  # node whose slot each gate takes over
+    from_a = dep_a & reusable[a_node] & (last_reader[a_node] == pos)
+    from_b = ~from_a & dep_b & reusable[b_node] & (last_reader[b_node] == pos)
+    inherit[from_a] = a_node[from_a]
+    inherit[from_b] = b_node[from_b]
+    handed_on = np.zeros(graph.n_nodes, dtype=bool)  # slots taken over: never returned to the pool
+    handed_on[inherit[inherit >= 0]] = True
+
     slot = np.zeros(graph.n_nodes, dtype=np.int64)
     slot[:fg] = np.arange(fg)  # constants and inputs sit in their fixed slots
     slot_users = np.concatenate((np.arange(FIRST_INPUT, fg), fg + gates))  # nodes that own a recyclable slot
@@ -108,16 +125,22 @@ def schedule(graph: Graph) -> Schedule:
         # Values read for the last time by an earlier level free their slots now.
         upto = int(np.searchsorted(deaths, this_level, side="left"))
         if upto > freed_upto:
-            pool = np.sort(np.concatenate((pool, slot[slot_users[by_death[freed_upto:upto]]])))
+            dead = slot_users[by_death[freed_upto:upto]]
+            pool = np.sort(np.concatenate((pool, slot[dead[~handed_on[dead]]])))
             freed_upto = upto
-        need = int(hi - lo)
+        heir = inherit[lo:hi]
+        fresh = heir < 0
+        need = int(fresh.sum())
         take = pool[:need]
         pool = pool[need:]
         if take.size < need:
             extra = np.arange(n_slots, n_slots + need - take.size, dtype=np.int64)
             n_slots += need - take.size
             take = np.concatenate((take, extra))
-        slot[fg + gates[lo:hi]] = take
+        level_slots = np.empty(hi - lo, dtype=np.int64)
+        level_slots[fresh] = take
+        level_slots[~fresh] = slot[heir[~fresh]]
+        slot[fg + gates[lo:hi]] = level_slots
 
     triples = np.stack((slot[a_node], slot[b_node], slot[fg + gates]), axis=1) if gates.size else \
         np.zeros((0, 3), dtype=np.int64)

@@ -22,15 +22,19 @@ ISA_FLAGS: dict[str, tuple[str, ...]] = {
     "portable": ("-DLGCC_PORTABLE",),
     "sse2": ("-msse2",),
     "avx2": ("-mavx2",),
-    "avx512": ("-mavx512f",),
+    "avx512": ("-mavx512f", "-mavx512bw"),
     "neon": (),  # an aarch64 compiler: NEON is part of the base ISA
 }
 ISAS = ("auto",) + tuple(ISA_FLAGS)
 #: What each ISA needs from /proc/cpuinfo to run on this machine.
-_CPU_FLAG = {"sse2": "sse2", "avx2": "avx2", "avx512": "avx512f"}
+_CPU_FLAG = {"sse2": "sse2", "avx2": "avx2", "avx512": "avx512bw"}  # every avx512bw CPU has avx512f
 #: Default C compiler flags.  The engine's loops are few and small, so -O3 costs no
 #: noticeable compile time (the tables dominate) and gains ~12% speed over -O2 (measured).
+#: The engine is written with explicit vector types, so GCC's loop vectorizer finds nothing
+#: worth doing in it but took half of the compile time (0.72 -> 0.40 s CPU for the 7k-gate
+#: mnist model, speed unchanged: measured); it is switched off where the compiler is GCC.
 OPT_FLAGS = ("-O3", "-std=c99", "-fPIC", "-fno-strict-aliasing")
+GCC_FLAGS = ("-fno-tree-loop-vectorize",)
 
 
 def find_compiler(cc: str | None) -> list[str]:
@@ -118,7 +122,9 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
                         "e.g. --cc aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)")
     t0 = time.perf_counter()
     obj = srcdir / "model.o"
-    flags = [*OPT_FLAGS, *ISA_FLAGS[isa], *extra_flags]
+    macros = compiler_macros(tuple(cmd))
+    is_gcc = "__GNUC__" in macros and "__clang__" not in macros
+    flags = [*OPT_FLAGS, *(GCC_FLAGS if is_gcc else ()), *ISA_FLAGS[isa], *extra_flags]
     _run([*cmd, *flags, "-c", str(srcdir / "model.c"), "-o", str(obj)], "compiling model.c")
     _run([*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), str(obj), "-lpthread"], "linking libmodel.so")
     ar = shutil.which("ar") or shutil.which("gcc-ar")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from lgcc.backends.c import COptions, write_library
+from lgcc.ir.graph import Encoding
 from lgcc.ir.random import random_layered_graph
 from lgcc.ir.testing import random_bits
 from lgcc.runtime import load
@@ -128,6 +129,7 @@ SANITIZE_DRIVER = r"""
 int main(void) {
     const size_t ns[] = {1, 63, 64, 65, 257, 1025};
     size_t t, i;
+    float *f;
     for (t = 0; t < sizeof ns / sizeof ns[0]; t++) {
         const size_t n = ns[t], ni = lgcc_n_inputs(), k = lgcc_n_classes(), no = lgcc_n_outputs();
         unsigned char *x = malloc(n * ni), *o = malloc(64 * n * no);
@@ -138,21 +140,38 @@ int main(void) {
         if (lgcc_predict_bits(x, n, c, 2) || lgcc_scores_bits(x, n, s, 3) || lgcc_outputs_bits(x, n, o, 1)
             || lgcc_predict_sliced(w, n, c, 2) || lgcc_scores_sliced(w, n, s, 1) || lgcc_outputs_sliced(w, n, o, 2))
             return 1;
-        free(x); free(o); free(w); free(c); free(s);
+        x = realloc(x, n * ((ni + 7) / 8)); /* exactly n packed rows: a read past them is caught */
+        if (x == NULL || lgcc_predict_packed(x, n, c, 2) || lgcc_outputs_packed(x, n, o, 1))
+            return 1;
+        f = calloc(n * (lgcc_n_features() + 1), sizeof(float));
+        if (f == NULL || (lgcc_n_features() && (lgcc_predict_features(f, n, c, 2) || lgcc_scores_features(f, n, s, 1))))
+            return 1;
+        free(x); free(o); free(w); free(c); free(s); free(f);
     }
     return 0;
 }
 """
 
 
-def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path):
-    """The engine, every entry and batch edge under ASan + UBSan (no out-of-bounds access, no UB)."""
+@pytest.mark.parametrize("wide", [False, True], ids=["21_inputs", "100_inputs"])
+def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide):
+    """The engine, every entry and batch edge under ASan + UBSan (no out-of-bounds access, no UB).
+
+    21 inputs: row chunks shorter than one 64-input chunk; 100: a whole chunk plus a partial
+    one read as the row's last 64 bytes (and packed rows of 13 bytes, read as their last 8),
+    with an input encoding so the float-feature entries run too.
+    """
+    if wide:
+        outdir = tmp_path / "wide"
+        g = random_layered_graph(100, [70, 40], k=4, seed=2)
+        enc = Encoding(30, np.arange(100, dtype=np.int32) % 30, np.linspace(-1, 1, 100, dtype=np.float32))
+        write_library(g.copy(encoding=enc).verify(), outdir, isa="auto", extra_flags=FAST)
     (tmp_path / "drv.c").write_text(SANITIZE_DRIVER)
     flags = json.loads((outdir / "model.json").read_text())["cflags"].split()
     isa_flags = [f for f in flags if f.startswith(("-m", "-DLGCC"))]
     exe = tmp_path / "drv"
     built = subprocess.run(["cc", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                            *isa_flags, "-I", str(outdir), str(tmp_path / "drv.c"), str(outdir / "model.c"),
+                            "-DPREFETCH_MIN_BYTES=1", *isa_flags, "-I", str(outdir), str(tmp_path / "drv.c"), str(outdir / "model.c"),
                             "-lpthread", "-o", str(exe)], capture_output=True, text=True)
     if built.returncode != 0:
         pytest.skip(f"this compiler cannot build with sanitizers: {built.stderr.strip()[:200]}")

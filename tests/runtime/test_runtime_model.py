@@ -89,6 +89,14 @@ def test_sliced_words_checked(model):
         model.predict_sliced(np.zeros((3, 2), np.uint64))
 
 
+def test_packed_rows_checked(model, graph):
+    x = random_bits(graph, 70, seed=4)
+    np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1)), model.predict(x))
+    for bad in (np.packbits(x, axis=1).astype(np.int16), np.zeros((3, 1), np.uint8), np.zeros(9, np.uint8)):
+        with pytest.raises(RuntimeModelError, match="packed uint8 rows"):
+            model.predict_packed(bad)
+
+
 def test_bad_libraries(outdir, tmp_path):
     with pytest.raises(RuntimeModelError, match="no such library"):
         load(tmp_path)

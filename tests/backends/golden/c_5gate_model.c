@@ -50,13 +50,13 @@ typedef uint64_t V1 __attribute__((vector_size(8)));
 #define ZERO ((V){0})
 #define ONES (~(V){0})
 
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 #define N_INPUTS 3
 #define N_FEATURES 0
 #define N_OUTPUTS 2
 #define N_CLASSES 2
 #define N_GATES 5
-#define N_SLOTS 8
+#define N_SLOTS 6
 #define N_GROUPS 4
 #define HAS_HEAD 1
 #define HAS_ENCODING 0
@@ -69,7 +69,7 @@ typedef uint16_t idx_t;
 
 /* (operand a, operand b, result) slots of every gate, in evaluation order. */
 static const union { unsigned char b[30]; uint16_t w[15]; } gate_tab __attribute__((aligned(64))) = { .w = {
-    2, 3, 5, 3, 4, 6, 5, 6, 3, 4, 6, 7, 2, 3, 4
+    2, 3, 5, 3, 4, 3, 5, 3, 5, 4, 3, 4, 2, 5, 2
 } };
 /* Runs of equal gates: (gate type, count). */
 static const union { unsigned char b[32]; uint32_t w[8]; } group_tab __attribute__((aligned(64))) = { .w = {
@@ -77,14 +77,14 @@ static const union { unsigned char b[32]; uint32_t w[8]; } group_tab __attribute
 } };
 /* Raw outputs: slot and negation flag of each output bit. */
 static const union { unsigned char b[4]; uint16_t w[2]; } out_tab __attribute__((aligned(64))) = { .w = {
-    4, 7
+    2, 4
 } };
 static const union { unsigned char b[2]; uint8_t w[2]; } outneg_tab __attribute__((aligned(64))) = { .w = {
     1, 1
 } };
 /* Per class: slots of its plain outputs, then of its negated outputs. */
 static const union { unsigned char b[4]; uint16_t w[2]; } cls_out_tab __attribute__((aligned(64))) = { .w = {
-    4, 7
+    2, 4
 } };
 /* Per class: number of plain outputs, of negated outputs, counter start value. */
 static const union { unsigned char b[24]; int32_t w[6]; } cls_tab __attribute__((aligned(64))) = { .w = {
@@ -92,135 +92,179 @@ static const union { unsigned char b[24]; int32_t w[6]; } cls_tab __attribute__(
 } };
 
 /* ------------------------------------------------------------------ gates */
-static void eval_gates(V *restrict ws)
+/* Runs of equal gates, 64 gates at a time (unrolled by 4: ~12 instructions per gate, and
+ * unrolling cut the gate time by ~10% with AVX-512, best of 8 runs; 8 gained nothing more).
+ * Before each 64, a share of the lines [pf, pf + pf_bytes) is prefetched into L2 (the next
+ * block's input rows when they come from memory: spread over the gate loop, those reads
+ * overlap the work on this block). */
+static void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
 {
     const idx_t *t = gate_tab.w;
-    size_t g, i;
+    const char *const pf_end = pf != NULL ? pf + pf_bytes : pf; /* no arithmetic on NULL */
+    const size_t per_64 = pf_bytes / N_GATES + 1; /* lines per 64 gates: bytes / 64 * 64 / N_GATES */
+    size_t g, i, c0, k;
     for (g = 0; g < N_GROUPS; g++) {
-        const size_t n = group_tab.w[2 * g + 1];
-        switch (group_tab.w[2 * g]) {
-        case 1: /* and */
-            for (i = 0; i < n; i++, t += 3) {
-                const V a = ws[t[0]], b = ws[t[1]];
-                (void)a; (void)b;
-                ws[t[2]] = a & b;
+        const size_t n_group = group_tab.w[2 * g + 1];
+        for (c0 = 0; c0 < n_group; c0 += 64) {
+            const size_t n = n_group - c0 < 64 ? n_group - c0 : 64;
+            for (k = 0; k < per_64 && pf < pf_end; k++, pf += 64) __builtin_prefetch(pf, 0, 2);
+            switch (group_tab.w[2 * g]) {
+            case 1: /* and */
+#pragma GCC unroll 4
+                for (i = 0; i < n; i++, t += 3) {
+                    const V a = ws[t[0]], b = ws[t[1]];
+                    (void)a; (void)b;
+                    ws[t[2]] = a & b;
+                }
+                break;
+            case 6: /* xor */
+#pragma GCC unroll 4
+                for (i = 0; i < n; i++, t += 3) {
+                    const V a = ws[t[0]], b = ws[t[1]];
+                    (void)a; (void)b;
+                    ws[t[2]] = a ^ b;
+                }
+                break;
+            case 7: /* or */
+#pragma GCC unroll 4
+                for (i = 0; i < n; i++, t += 3) {
+                    const V a = ws[t[0]], b = ws[t[1]];
+                    (void)a; (void)b;
+                    ws[t[2]] = a | b;
+                }
+                break;
+            default:
+                break;
             }
-            break;
-        case 6: /* xor */
-            for (i = 0; i < n; i++, t += 3) {
-                const V a = ws[t[0]], b = ws[t[1]];
-                (void)a; (void)b;
-                ws[t[2]] = a ^ b;
-            }
-            break;
-        case 7: /* or */
-            for (i = 0; i < n; i++, t += 3) {
-                const V a = ws[t[0]], b = ws[t[1]];
-                (void)a; (void)b;
-                ws[t[2]] = a | b;
-            }
-            break;
-        default:
-            break;
         }
     }
 }
 
 /* ---------------------------------------------------------- input packing */
-/* Rows of 0/1 bytes -> bit-sliced words, in three steps over a block of 64*LANES rows.
- * 1. Merge: 8 consecutive rows (group G) become one byte per input, row r in bit r (the
- *    bytes are 0/1, so a shift by r < 8 never crosses a byte).  The 8 rows are read front
- *    to back (8 streams), which keeps the hardware prefetcher effective.
- * 2. Regroup: a LANES x LANES transpose of 64-bit lanes (vector shuffles) so that
- *    merged[(chunk*8 + g)*LANES + j] holds rows 64j+8g..64j+8g+7 of 8-input chunk `chunk`.
- * 3. Transpose: an 8x8 byte transpose per 64-bit lane turns 8 such vectors into the
- *    words of 8 inputs (lane j = samples 64j..64j+63), stored as whole vectors. */
-#define N_CHUNKS ((N_INPUTS + 7) / 8)        /* 8-input column chunks */
-#define N_WIDE (N_INPUTS / (8 * LANES))       /* chunks of 8*LANES inputs merged a vector at a time */
-#define MERGE8(T, rows, col, sum) do { T v_; int r_; (sum) = (T){0};               \
-        for (r_ = 0; r_ < 8; r_++) { memcpy(&v_, (rows)[r_] + (col), sizeof v_);   \
-            (sum) |= v_ << r_; } } while (0)
-typedef int64_t VM __attribute__((vector_size(VBYTES)));
-#if defined(__clang__)
-#define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-#else
-#define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (VM){__VA_ARGS__})
-#endif
+/* Rows -> bit-sliced words, in two steps over a block of 64*LANES rows, 64 inputs at a time.
+ * 1. Row masks: the 64 input bytes of chunk q of a row become one uint64 (bit k = input
+ *    64q+k) with a mask instruction per SIMD vector (AVX-512BW: vptestmb; AVX2/SSE2: shift
+ *    bit 0 to the sign bit, then vpmovmskb; otherwise a multiply gathers 8 bytes' low bits).
+ *    Rows are read front to back, once, so the hardware prefetcher streams them.
+ *    Rows already packed 8 inputs per byte (numpy.packbits order) skip this step.
+ * 2. Transpose: a 64x64 bit-matrix transpose (6 swap stages), vectorized across the
+ *    LANES lanes (lane j = rows 64j..64j+63), turns the 64 row masks into the words of
+ *    64 inputs.  Words past the last input land in spare slots that no gate reads. */
+#define N_Q ((N_INPUTS + 63) / 64)   /* 64-input chunks */
+#define PACKED_BYTES ((N_INPUTS + 7) / 8) /* bytes of a row packed 8 inputs per byte */
+/* uint64s between the masks of two chunks: one 64-byte line more than 64 rows' worth, so the
+ * N_Q masks of one row fall into different cache sets (a power-of-two stride aliases). */
+#define Q_STRIDE (64 * LANES + 8)
+/* Mask instructions through the compiler builtins that the intrinsics headers wrap
+ * (vpmovmskb: the same name in GCC and Clang): including <immintrin.h> costs ~0.3 s of
+ * parsing per build. */
+typedef char VQ64 __attribute__((vector_size(64)));
+typedef char VQ32 __attribute__((vector_size(32)));
+typedef char VQ16 __attribute__((vector_size(16)));
+typedef uint64_t VW32 __attribute__((vector_size(32)));
+typedef uint64_t VW16 __attribute__((vector_size(16)));
 
-/* Merge the 8 rows of group G = 8j + g: wide chunks into wide[G * N_WIDE + v], the
- * remaining inputs straight into `merged`. */
-static void merge_rows(const uint8_t *const *rows, V *wide, uint64_t *merged, size_t g, size_t j)
+/* Bit k of the result = bit 0 of p[k], k < 64. */
+static inline uint64_t row_mask64(const uint8_t *p)
 {
-    size_t c0 = 0, v, k;
-    int r;
-    for (v = 0; v < N_WIDE; v++, c0 += 8 * LANES) MERGE8(V, rows, c0, wide[(8 * j + g) * N_WIDE + v]);
-    for (; c0 + 8 <= N_INPUTS; c0 += 8) {
-        V1 sum;
-        MERGE8(V1, rows, c0, sum);
-        merged[((c0 / 8) * 8 + g) * LANES + j] = sum[0];
+#if !defined(LGCC_PORTABLE) && defined(__AVX512BW__) && !defined(__clang__)
+    VQ64 v; /* vptestmb: one instruction for 64 bytes (GCC's builtin; Clang takes the AVX2 path) */
+    memcpy(&v, p, 64);
+    return (uint64_t)__builtin_ia32_ptestmb512(v, (VQ64){0} + 1, ~0ull);
+#elif !defined(LGCC_PORTABLE) && defined(__AVX2__)
+    VW32 lo, hi; /* shift each byte's bit 0 up to its sign bit (bits crossing bytes are ignored) */
+    memcpy(&lo, p, 32);
+    memcpy(&hi, p + 32, 32);
+    return (uint64_t)(uint32_t)__builtin_ia32_pmovmskb256((VQ32)(lo << 7))
+         | (uint64_t)(uint32_t)__builtin_ia32_pmovmskb256((VQ32)(hi << 7)) << 32;
+#elif !defined(LGCC_PORTABLE) && defined(__SSE2__)
+    uint64_t m = 0;
+    int k;
+    for (k = 0; k < 4; k++) {
+        VW16 v;
+        memcpy(&v, p + 16 * k, 16);
+        m |= (uint64_t)(uint16_t)__builtin_ia32_pmovmskb128((VQ16)(v << 7)) << (16 * k);
     }
-    if (c0 < N_INPUTS) { /* the last 1..7 inputs */
-        uint64_t sum = 0;
-        for (r = 0; r < 8; r++)
-            for (k = c0; k < N_INPUTS; k++) sum |= (uint64_t)rows[r][k] << (8 * (k - c0) + (size_t)r);
-        merged[((c0 / 8) * 8 + g) * LANES + j] = sum;
-    }
-}
-
-static void transpose_lanes(V *y)
-{
-#if LANES == 2
-    { const V lo = SHUFFLE(y[0], y[1], 0, 2), hi = SHUFFLE(y[0], y[1], 1, 3); y[0] = lo; y[1] = hi; }
-#elif LANES == 4
-    { const V lo = SHUFFLE(y[0], y[2], 0, 1, 4, 5), hi = SHUFFLE(y[0], y[2], 2, 3, 6, 7); y[0] = lo; y[2] = hi; }
-    { const V lo = SHUFFLE(y[1], y[3], 0, 1, 4, 5), hi = SHUFFLE(y[1], y[3], 2, 3, 6, 7); y[1] = lo; y[3] = hi; }
-    { const V lo = SHUFFLE(y[0], y[1], 0, 4, 2, 6), hi = SHUFFLE(y[0], y[1], 1, 5, 3, 7); y[0] = lo; y[1] = hi; }
-    { const V lo = SHUFFLE(y[2], y[3], 0, 4, 2, 6), hi = SHUFFLE(y[2], y[3], 1, 5, 3, 7); y[2] = lo; y[3] = hi; }
-#elif LANES == 8
-    { const V lo = SHUFFLE(y[0], y[4], 0, 1, 2, 3, 8, 9, 10, 11), hi = SHUFFLE(y[0], y[4], 4, 5, 6, 7, 12, 13, 14, 15); y[0] = lo; y[4] = hi; }
-    { const V lo = SHUFFLE(y[1], y[5], 0, 1, 2, 3, 8, 9, 10, 11), hi = SHUFFLE(y[1], y[5], 4, 5, 6, 7, 12, 13, 14, 15); y[1] = lo; y[5] = hi; }
-    { const V lo = SHUFFLE(y[2], y[6], 0, 1, 2, 3, 8, 9, 10, 11), hi = SHUFFLE(y[2], y[6], 4, 5, 6, 7, 12, 13, 14, 15); y[2] = lo; y[6] = hi; }
-    { const V lo = SHUFFLE(y[3], y[7], 0, 1, 2, 3, 8, 9, 10, 11), hi = SHUFFLE(y[3], y[7], 4, 5, 6, 7, 12, 13, 14, 15); y[3] = lo; y[7] = hi; }
-    { const V lo = SHUFFLE(y[0], y[2], 0, 1, 8, 9, 4, 5, 12, 13), hi = SHUFFLE(y[0], y[2], 2, 3, 10, 11, 6, 7, 14, 15); y[0] = lo; y[2] = hi; }
-    { const V lo = SHUFFLE(y[1], y[3], 0, 1, 8, 9, 4, 5, 12, 13), hi = SHUFFLE(y[1], y[3], 2, 3, 10, 11, 6, 7, 14, 15); y[1] = lo; y[3] = hi; }
-    { const V lo = SHUFFLE(y[4], y[6], 0, 1, 8, 9, 4, 5, 12, 13), hi = SHUFFLE(y[4], y[6], 2, 3, 10, 11, 6, 7, 14, 15); y[4] = lo; y[6] = hi; }
-    { const V lo = SHUFFLE(y[5], y[7], 0, 1, 8, 9, 4, 5, 12, 13), hi = SHUFFLE(y[5], y[7], 2, 3, 10, 11, 6, 7, 14, 15); y[5] = lo; y[7] = hi; }
-    { const V lo = SHUFFLE(y[0], y[1], 0, 8, 2, 10, 4, 12, 6, 14), hi = SHUFFLE(y[0], y[1], 1, 9, 3, 11, 5, 13, 7, 15); y[0] = lo; y[1] = hi; }
-    { const V lo = SHUFFLE(y[2], y[3], 0, 8, 2, 10, 4, 12, 6, 14), hi = SHUFFLE(y[2], y[3], 1, 9, 3, 11, 5, 13, 7, 15); y[2] = lo; y[3] = hi; }
-    { const V lo = SHUFFLE(y[4], y[5], 0, 8, 2, 10, 4, 12, 6, 14), hi = SHUFFLE(y[4], y[5], 1, 9, 3, 11, 5, 13, 7, 15); y[4] = lo; y[5] = hi; }
-    { const V lo = SHUFFLE(y[6], y[7], 0, 8, 2, 10, 4, 12, 6, 14), hi = SHUFFLE(y[6], y[7], 1, 9, 3, 11, 5, 13, 7, 15); y[6] = lo; y[7] = hi; }
+    return m;
 #else
-    (void)y;
+    /* (u & 0x01..01) * 0x0102040810204080: byte k's bit 0 lands on bit 56 + k, no carries. */
+    uint64_t m = 0, u;
+    int k;
+    for (k = 0; k < 8; k++) {
+        memcpy(&u, p + 8 * k, 8);
+        m |= (((u & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56) << (8 * k);
+    }
+    return m;
 #endif
 }
 
-/* Step 2 for the wide chunks: wide[(8j+g)*N_WIDE + v] lane k -> merged chunk v*LANES+k, lane j. */
-static void regroup(const V *wide, V *merged)
+/* Swap the bits of a with bit J of their position set and the bits of b with it clear. */
+#define SWAP_BITS(a, b, J, M) do { const V t_ = (((a) >> (J)) ^ (b)) & (M); (b) ^= t_; (a) ^= t_ << (J); } while (0)
+
+/* Three transpose stages (block sizes 4J, 2J, J bits) on the 8 words x[0], x[D], ..., x[7D]
+ * (D = J / (bit distance per element)), held in registers. */
+static inline void swap_stages3(V *x, size_t d, int j, uint64_t m4, uint64_t m2, uint64_t m1)
 {
-    size_t g, v, j;
-    for (g = 0; g < 8; g++)
-        for (v = 0; v < N_WIDE; v++) {
-            V y[LANES];
-            for (j = 0; j < LANES; j++) y[j] = wide[(8 * j + g) * N_WIDE + v];
-            transpose_lanes(y);
-            for (j = 0; j < LANES; j++) merged[(v * LANES + j) * 8 + g] = y[j];
+    V y[8];
+    int i;
+    for (i = 0; i < 8; i++) y[i] = x[(size_t)i * d];
+    for (i = 0; i < 4; i++) SWAP_BITS(y[i], y[i + 4], 4 * j, ZERO + m4);
+    for (i = 0; i < 8; i += (i & 1) ? 3 : 1) SWAP_BITS(y[i], y[i + 2], 2 * j, ZERO + m2);
+    for (i = 0; i < 8; i += 2) SWAP_BITS(y[i], y[i + 1], j, ZERO + m1);
+    for (i = 0; i < 8; i++) x[(size_t)i * d] = y[i];
+}
+
+/* x[p] bit r <-> x[r] bit p in every lane: a 64x64 bit transpose in six swap stages, done as
+ * two passes of three (words 8 apart, then neighbours), so each word is loaded twice, not six times. */
+static void transpose64(V *x)
+{
+    size_t g;
+    for (g = 0; g < 8; g++) swap_stages3(x + g, 8, 8, 0x00000000FFFFFFFFull, 0x0000FFFF0000FFFFull, 0x00FF00FF00FF00FFull);
+    for (g = 0; g < 64; g += 8) swap_stages3(x + g, 1, 1, 0x0F0F0F0F0F0F0F0Full, 0x3333333333333333ull, 0x5555555555555555ull);
+}
+
+/* Row masks of one row: masks[q * Q_STRIDE + slot] for every chunk q.  A partial last
+ * chunk is read as the last whole chunk's worth of bytes ending at the row's end, shifted
+ * down, so no byte past the row is read and no copy is needed. */
+static void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t slot)
+{
+    size_t q;
+    if (packed) {
+        uint64_t u = 0;
+        for (q = 0; q < PACKED_BYTES / 8; q++) {
+            memcpy(&u, row + 8 * q, 8);
+            masks[q * Q_STRIDE + slot] = u;
         }
+        if (PACKED_BYTES % 8 && PACKED_BYTES >= 8) {
+            memcpy(&u, row + PACKED_BYTES - 8, 8);
+            masks[q * Q_STRIDE + slot] = u >> (8 * (8 - PACKED_BYTES % 8));
+        } else if (PACKED_BYTES % 8) {
+            u = 0;
+            memcpy(&u, row, PACKED_BYTES % 8);
+            masks[q * Q_STRIDE + slot] = u;
+        }
+        return;
+    }
+    for (q = 0; q < N_INPUTS / 64; q++) masks[q * Q_STRIDE + slot] = row_mask64(row + 64 * q);
+    if (N_INPUTS % 64 && N_INPUTS >= 64) {
+        masks[q * Q_STRIDE + slot] = row_mask64(row + N_INPUTS - 64) >> (64 - N_INPUTS % 64);
+    } else if (N_INPUTS % 64) { /* fewer than 64 inputs */
+        uint8_t tail[64] = {0};
+        memcpy(tail, row, N_INPUTS % 64);
+        masks[q * Q_STRIDE + slot] = row_mask64(tail);
+    }
 }
 
-#define TRANSPOSE_STAGE(x, a, b, s, m) do { const V t_ = (((x)[a] >> (s)) ^ (x)[b]) & (m); \
-        (x)[b] ^= t_; (x)[a] ^= t_ << (s); } while (0)
-
-static void transpose_chunks(const uint64_t *merged, V *dst)
+/* Step 2: transpose each chunk's masks into input words ws[2 + input]; packed rows hold
+ * input 8c+b in bit 7-b of byte c, so word p of a packed chunk is input p ^ 7. */
+static void transpose_masks(uint64_t *masks, int packed, V *ws)
 {
-    size_t ch;
-    int g;
-    for (ch = 0; ch < N_CHUNKS; ch++) {
-        V x[8];
-        for (g = 0; g < 8; g++) memcpy(&x[g], merged + (ch * 8 + (size_t)g) * LANES, sizeof(V));
-        for (g = 0; g < 4; g++) TRANSPOSE_STAGE(x, g, g + 4, 32, 0x00000000FFFFFFFFull);
-        for (g = 0; g < 8; g += (g & 1) ? 3 : 1) TRANSPOSE_STAGE(x, g, g + 2, 16, 0x0000FFFF0000FFFFull);
-        for (g = 0; g < 8; g += 2) TRANSPOSE_STAGE(x, g, g + 1, 8, 0x00FF00FF00FF00FFull);
-        for (g = 0; g < 8; g++) dst[ch * 8 + (size_t)g] = x[g]; /* past the last input: spare slots */
+    size_t q;
+    int p;
+    for (q = 0; q < N_Q; q++) {
+        V *x = (V *)(masks + q * Q_STRIDE);
+        transpose64(x);
+        for (p = 0; p < 64; p++) ws[2 + 64 * q + (size_t)(packed ? p ^ 7 : p)] = x[p];
     }
 }
 
@@ -327,7 +371,7 @@ static void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
 }
 
 /* ------------------------------------------------------------- batch jobs */
-enum { IN_BITS, IN_FEATURES, IN_SLICED };
+enum { IN_BITS, IN_FEATURES, IN_SLICED, IN_PACKED };
 enum { OUT_CLASSES, OUT_SCORES, OUT_OUTPUTS };
 
 typedef struct {
@@ -341,24 +385,29 @@ typedef struct {
 } job_t;
 
 #define ROW_PAD (N_INPUTS + 64)
-#ifndef PREFETCH_ROWS
-#define PREFETCH_ROWS 16 /* how far ahead input rows are prefetched */
+#ifndef PREFETCH_MIN_BYTES
+#define PREFETCH_MIN_BYTES ((size_t)8 << 20) /* input of a job above which rows are prefetched */
 #endif
 
-/* Encode 8 rows of raw features into 0/1 bytes (input bit i = x[feature[i]] > threshold[i]). */
+/* Encode rows of raw features into 0/1 bytes (input bit i = x[feature[i]] > threshold[i]). */
 static void encode_rows(const float *x, size_t n_rows, uint8_t *enc, const uint8_t **rows)
 {
     (void)x; (void)n_rows; (void)enc; (void)rows;
 }
 
-static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_row, uint8_t *enc, uint64_t *merged,
-                       V *wide)
+static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_row, uint8_t *enc, uint64_t *masks)
 {
-    const uint8_t *rows[8];
-    size_t grp, i;
+    const uint8_t *rows[LANES];
+    const int packed = job->in_kind == IN_PACKED;
+    const size_t row_bytes = packed ? PACKED_BYTES : N_INPUTS;
+    size_t i;
     int r, lane;
     if (job->in_kind == IN_SLICED) {
         const uint64_t *words = (const uint64_t *)job->in;
+        if ((blk + 1) * LANES <= job->n) { /* a whole vector per input: one copy each */
+            for (i = 0; i < N_INPUTS; i++) memcpy(&ws[2 + i], words + i * job->n + blk * LANES, sizeof(V));
+            return;
+        }
         for (i = 0; i < N_INPUTS; i++)
             for (lane = 0; lane < LANES; lane++) {
                 const size_t w = blk * LANES + (size_t)lane;
@@ -366,22 +415,26 @@ static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_
             }
         return;
     }
-    for (grp = 0; grp < 8 * LANES; grp++) { /* 8 rows at a time */
-        const size_t row0 = blk * BLOCK + 8 * grp;
-        const size_t n_valid = row0 >= job->n_samples ? 0 : (job->n_samples - row0 < 8 ? job->n_samples - row0 : 8);
-        for (r = 0; r < 8; r++) rows[r] = zero_row;
-        if (job->in_kind == IN_BITS) {
-            const uint8_t *base = (const uint8_t *)job->in + row0 * N_INPUTS;
-            for (r = 0; r < (int)n_valid; r++) rows[r] = base + (size_t)r * N_INPUTS;
-            if (row0 + PREFETCH_ROWS + 8 <= job->n_samples) /* 8 interleaved streams: help the prefetcher */
-                for (i = 0; i < 8 * N_INPUTS; i += 64) __builtin_prefetch(base + PREFETCH_ROWS * N_INPUTS + i);
-        } else {
-            encode_rows((const float *)job->in + row0 * N_FEATURES, n_valid, enc, rows);
+    if (job->in_kind == IN_FEATURES) { /* float rows are 4x longer: read them in one sequential stream */
+        for (i = 0; i < BLOCK; i++) {
+            const size_t row = blk * BLOCK + i;
+            if (row < job->n_samples)
+                encode_rows((const float *)job->in + row * N_FEATURES, 1, enc, rows);
+            row_masks(row < job->n_samples ? rows[0] : zero_row, 0, masks, (i % 64) * LANES + i / 64);
         }
-        merge_rows(rows, wide, merged, grp % 8, grp / 8);
+        transpose_masks(masks, 0, ws);
+        return;
     }
-    regroup(wide, (V *)merged);
-    transpose_chunks(merged, ws + 2);
+    /* Row r of every lane in turn (rows r, 64 + r, ...): LANES sequential read streams, and
+     * each step fills whole 64-byte lines of the mask buffer (one per chunk). */
+    for (r = 0; r < 64; r++) {
+        for (lane = 0; lane < LANES; lane++) {
+            const size_t row = blk * BLOCK + 64 * (size_t)lane + (size_t)r;
+            rows[lane] = row < job->n_samples ? (const uint8_t *)job->in + row * row_bytes : zero_row;
+        }
+        for (lane = 0; lane < LANES; lane++) row_masks(rows[lane], packed, masks, (size_t)r * LANES + (size_t)lane);
+    }
+    transpose_masks(masks, packed, ws);
 }
 
 static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
@@ -399,33 +452,51 @@ static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
     (void)cnts;
 }
 
+/* The input rows of the block after blk in this job, when worth prefetching: only for rows
+ * of bits or packed bits, and only when the job's input is too big to stay in cache (for a
+ * cache-resident batch, prefetching costs ~10% and gains nothing: measured). */
+static const char *next_rows(const job_t *job, size_t blk)
+{
+    const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
+    if ((job->in_kind != IN_BITS && job->in_kind != IN_PACKED) || blk + 1 >= job->blk1
+        || (job->blk1 - job->blk0) * BLOCK * row_bytes < PREFETCH_MIN_BYTES)
+        return NULL;
+    return (const char *)job->in + (blk + 1) * BLOCK * row_bytes;
+}
+
+static size_t next_rows_bytes(const job_t *job, size_t blk)
+{
+    const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
+    const size_t row0 = (blk + 1) * BLOCK, row1 = row0 + BLOCK < job->n_samples ? row0 + BLOCK : job->n_samples;
+    return next_rows(job, blk) == NULL ? 0 : (row1 - row0) * row_bytes;
+}
+
 static void *run_job(void *arg)
 {
     job_t *job = (job_t *)arg;
-    const size_t n_ws = N_SLOTS + 8 * LANES; /* spare slots absorb the padded input columns */
+    const size_t n_ws = N_SLOTS + 64; /* spare slots absorb the padded input columns */
     const size_t n_cnt = (size_t)(N_CLASSES > 0 ? N_CLASSES : 1) * CNT_BITS;
     void *mem = NULL;
     V *ws, *cnts;
     uint8_t *zero_row, *enc;
-    uint64_t *merged;
-    V *wide;
+    uint64_t *masks;
     size_t blk;
-    if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + (N_CHUNKS + N_WIDE * LANES) * 8 * sizeof(V) + ROW_PAD + (HAS_ENCODING ? 8 * (size_t)ROW_PAD : 0)) != 0) {
+    if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + N_Q * Q_STRIDE * sizeof(uint64_t) + ROW_PAD
+                                     + (HAS_ENCODING ? (size_t)ROW_PAD : 0)) != 0) {
         job->rc = five_ERR_NOMEM;
         return NULL;
     }
     ws = (V *)mem;
     cnts = ws + n_ws;
-    merged = (uint64_t *)(cnts + n_cnt);
-    wide = (V *)(merged + N_CHUNKS * 8 * LANES);
-    zero_row = (uint8_t *)(wide + N_WIDE * 8 * LANES);
+    masks = (uint64_t *)(cnts + n_cnt);
+    zero_row = (uint8_t *)(masks + N_Q * Q_STRIDE);
     enc = zero_row + ROW_PAD;
     memset(zero_row, 0, ROW_PAD);
     ws[0] = ZERO;
     ws[1] = ONES;
     for (blk = job->blk0; blk < job->blk1; blk++) {
-        load_block(job, blk, ws, zero_row, enc, merged, wide);
-        eval_gates(ws);
+        load_block(job, blk, ws, zero_row, enc, masks);
+        eval_gates(ws, next_rows(job, blk), next_rows_bytes(job, blk));
         store_block(job, blk, ws, cnts);
     }
     free(mem);
@@ -436,8 +507,8 @@ static void *run_job(void *arg)
 /* Check arguments, split the batch into per-thread block ranges, run them. */
 static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
 {
-    const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float)
-                                                                                     : N_INPUTS * sizeof(uint64_t);
+    const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_PACKED ? PACKED_BYTES
+                         : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float) : N_INPUTS * sizeof(uint64_t);
     const size_t out_size = out_kind == OUT_CLASSES ? sizeof(int32_t)
                           : out_kind == OUT_SCORES ? N_CLASSES * sizeof(int32_t) : N_OUTPUTS;
     size_t n_samples, blocks, i, t;
@@ -557,4 +628,17 @@ int five_scores_sliced(const uint64_t *words, size_t n, int32_t *scores, int n_t
 int five_outputs_sliced(const uint64_t *words, size_t n, uint8_t *outputs, int n_threads)
 {
     return run(IN_SLICED, OUT_OUTPUTS, words, n, outputs, n_threads);
+}
+
+int five_predict_packed(const uint8_t *packed, size_t n, int32_t *classes, int n_threads)
+{
+    return run(IN_PACKED, OUT_CLASSES, packed, n, classes, n_threads);
+}
+int five_scores_packed(const uint8_t *packed, size_t n, int32_t *scores, int n_threads)
+{
+    return run(IN_PACKED, OUT_SCORES, packed, n, scores, n_threads);
+}
+int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n_threads)
+{
+    return run(IN_PACKED, OUT_OUTPUTS, packed, n, outputs, n_threads);
 }

@@ -11,7 +11,10 @@
  *
  * Inputs, by entry suffix:
  *   _bits      const uint8_t rows[n][3], row-major, each byte 0 or 1
- *              (other byte values give unspecified results).
+ *              (only bit 0 of each byte is read).
+ *   _packed    const uint8_t rows[n][1], 8 inputs per byte, first input in
+ *              the most significant bit (numpy.packbits(bits, axis=1)); the fastest
+ *              row input: 8x less memory to read than _bits.
  *   _features  raw float features: this model has no input encoding, so these
  *              entries return five_ERR_NO_ENCODING.
  *   _sliced    const uint64_t words[3][n], already bit-sliced: bit j of
@@ -27,7 +30,7 @@
  * negative thread count, a missing head or encoding.  Argument errors are reported
  * before anything is written; after an out-of-memory error the outputs are undefined.
  *
- * Build: cc -O3 -std=c99 -mavx2 -c model.c (-msse2 / -mavx2 / -mavx512f or an aarch64
+ * Build: cc -O3 -std=c99 -mavx2 -c model.c (-msse2 / -mavx2 / -mavx512f -mavx512bw or an aarch64
  * compiler pick the vector width; -DLGCC_PORTABLE forces plain uint64) and link
  * with -lpthread.  Needs GCC or Clang (vector extensions), a little-endian target.
  */
@@ -69,6 +72,9 @@ int five_outputs_features(const float *features, size_t n, uint8_t *outputs, int
 int five_predict_sliced(const uint64_t *words, size_t n, int32_t *classes, int n_threads);
 int five_scores_sliced(const uint64_t *words, size_t n, int32_t *scores, int n_threads);
 int five_outputs_sliced(const uint64_t *words, size_t n, uint8_t *outputs, int n_threads);
+int five_predict_packed(const uint8_t *packed, size_t n, int32_t *classes, int n_threads);
+int five_scores_packed(const uint8_t *packed, size_t n, int32_t *scores, int n_threads);
+int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n_threads);
 
 #ifdef __cplusplus
 }
