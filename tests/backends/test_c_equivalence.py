@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,6 +92,26 @@ def test_avx512_and_neon_compile(tmp_path, offset_graph):
         pytest.skip("neon: no aarch64-linux-gnu-gcc cross compiler installed")
     write_library(offset_graph, tmp_path / "neon", isa="neon", cc=cross, extra_flags=FAST)
     assert (tmp_path / "neon" / "libmodel.a").exists()
+
+
+def test_neon_runs_under_qemu(tmp_path, offset_graph):
+    """The neon build of the example program classifies like the simulator on an emulated aarch64."""
+    cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
+    if cross is None or qemu is None:
+        pytest.skip("neon run: needs aarch64-linux-gnu-gcc and qemu-aarch64 (qemu-user)")
+    out = tmp_path / "neon"
+    write_library(offset_graph, out, isa="neon", cc=cross, extra_flags=FAST)
+    exe = tmp_path / "classify"
+    example = Path(__file__).resolve().parents[2] / "examples" / "c" / "classify.c"
+    subprocess.run([cross, "-O1", "-std=c99", "-static", f"-I{out}", str(example), str(out / "libmodel.a"),
+                    "-lpthread", "-o", str(exe)], check=True, capture_output=True, timeout=300)
+    x = random_bits(offset_graph, 257, seed=5)
+    samples = tmp_path / "samples.txt"
+    samples.write_text("".join("".join("1" if v else "0" for v in row) + "\n" for row in x))
+    for threads in ("1", "2"):
+        r = subprocess.run([qemu, str(exe), str(samples), threads], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        np.testing.assert_array_equal(np.array(r.stdout.split(), dtype=np.int64), sim.predict(offset_graph, x))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
