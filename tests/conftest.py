@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadlines (CI shares 2 cores between 2 workers); print the blob that
+# reproduces a failing example.  Failing cases are also kept in .hypothesis/ locally.
+settings.register_profile("lgcc", deadline=None, print_blob=True)
+settings.load_profile("lgcc")
 
 
 @pytest.fixture(scope="session")
