@@ -28,6 +28,7 @@ from torch import nn
 from lgcc import __version__
 from lgcc.ir.errors import FormatError, LgccError
 from lgcc.ir.fileio import atomic_path
+from lgcc.ir.formats import require_file
 
 from .spec import build_model, check_spec, model_spec
 
@@ -75,9 +76,7 @@ def _torch_load(path: Path) -> Any:
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The checked checkpoint dict of ``path`` (``layers`` validated by :func:`check_spec`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise LgccError(f"{path}: no such file")
+    path = require_file(path)
     blob = _torch_load(path)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         hint = " (it looks like a bare state_dict)" if isinstance(blob, dict) else ""

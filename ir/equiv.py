@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import Graph
-from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, simulate, simulate_words, unpack_rows
+from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, simulate, simulate_words, unpack_rows
 
 #: Default number of random vectors for graphs with too many inputs to enumerate.
 DEFAULT_VECTORS = 1_000_000
@@ -134,7 +134,7 @@ def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vec
                 cex = unpack_rows(words[:, col: col + 1], 64)[s % 64]
                 return "bits", cex, f"output {o} is {int(_bit(oa, o, s))} vs {int(_bit(ob, o, s))}"
         else:
-            sa, sb = _class_scores(a, oa, n_valid), _class_scores(b, ob, n_valid)
+            sa, sb = head_scores(a.head, oa, n_valid), head_scores(b.head, ob, n_valid)
             bad = np.flatnonzero((sa != sb).any(axis=1))
             if bad.size:
                 s = int(bad[0])
@@ -146,16 +146,6 @@ def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vec
 def _bit(words: np.ndarray, row: int, sample: int) -> bool:
     return bool((int(words[row, sample // 64]) >> (sample % 64)) & 1)
 
-
-def _class_scores(graph: Graph, out_words: np.ndarray, n_samples: int) -> np.ndarray:
-    """Integer class scores ``(n_samples, k)`` from packed output words."""
-    head = graph.head
-    assert head is not None
-    bits = np.unpackbits(np.ascontiguousarray(out_words).view(np.uint8), axis=1, bitorder="little")[:, :n_samples]
-    sums = np.empty((n_samples, head.k), dtype=np.int64)
-    for c in range(head.k):  # k is small; each class is one vectorized reduction
-        sums[:, c] = bits[head.bounds[c]: head.bounds[c + 1]].sum(axis=0, dtype=np.int64)
-    return sums + head.offsets
 
 
 def _abc_proof(a: Graph, b: Graph, result: EquivResult, timeout: float) -> None:

@@ -9,6 +9,8 @@ import time, so there is no second hand-written copy of the gates.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 #: Number of distinct 2-input gates.
@@ -91,6 +93,21 @@ SYMBOLS: tuple[str, ...] = (
     "0", "a&b", "a&~b", "a", "~a&b", "b", "a^b", "a|b",
     "~(a|b)", "~(a^b)", "~b", "a|~b", "~a", "~a|b", "~(a&b)", "1",
 )
+
+
+def expr_pieces(op: int, ones: str = "ONES", zero: str = "0") -> list[str]:
+    """Gate ``op``'s expression (:data:`EXPRS`) as literal text pieces and operand tokens ``a``/``b``.
+
+    ``ones``/``zero`` spell the constants in the target language (e.g. ``1'b1`` in
+    Verilog); backends that substitute operand names vectorized use the pieces.
+    """
+    spell = {"ONES": ones, "0": zero}
+    return [spell.get(p, p) for p in re.split(r"\b(a|b|ONES|0)\b", EXPRS[op]) if p != ""]
+
+
+def render_expr(op: int, a: str = "a", b: str = "b", ones: str = "ONES", zero: str = "0") -> str:
+    """Gate ``op``'s expression with operands named ``a``/``b`` and constants spelled ``ones``/``zero``."""
+    return "".join(a if p == "a" else b if p == "b" else p for p in expr_pieces(op, ones, zero))
 
 
 def eval_bits(op, a, b):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GraphError
-from .gates import NUM_GATES
+from .gates import DEPENDS_A, DEPENDS_B, NUM_GATES
 
 CONST0 = 0
 CONST1 = 1
@@ -271,6 +271,28 @@ class Graph:
         for s, e in zip(w[:-1], w[1:]):
             lv[fg + s: fg + e] = np.maximum(lv[self.a[s:e]], lv[self.b[s:e]]) + 1
         return lv
+
+    def fanin_cone(self, roots, read_only: bool = False) -> np.ndarray:
+        """bool[n_nodes]: the nodes in the transitive fan-in of the node ids ``roots`` (roots included).
+
+        Walks the waves backwards (a wave's gates read only earlier waves, so every
+        reader is seen before its operands): one vectorized step per wave.  With
+        ``read_only`` an operand the gate's function ignores (``b`` of the wire ``a``)
+        is not followed, which is what code generators want.
+        """
+        live = np.zeros(self.n_nodes, dtype=bool)
+        live[np.asarray(roots, dtype=np.int64)] = True
+        fg = self.first_gate
+        w = self.waves()
+        for s, e in zip(w[-2::-1], w[:0:-1]):
+            g = s + np.flatnonzero(live[fg + s: fg + e])
+            a, b = self.a[g], self.b[g]
+            if read_only:
+                op = self.op[g]
+                a, b = a[DEPENDS_A[op]], b[DEPENDS_B[op]]
+            live[a] = True
+            live[b] = True
+        return live
 
     def depth(self) -> int:
         """Longest path (in gates) from an input to an output."""

@@ -194,8 +194,12 @@ def popcount_words(words: np.ndarray) -> np.ndarray:
 def scores_words(graph: Graph, inputs: np.ndarray, n_samples: int) -> np.ndarray:
     """Integer class scores ``(n_samples, k)`` from packed input words (needs a head)."""
     head = _need_head(graph)
-    out = simulate_words(graph, inputs)
-    bits = unpack_rows(out, n_samples).astype(np.int64)  # (N, m)
+    return head_scores(head, simulate_words(graph, inputs), n_samples)
+
+
+def head_scores(head, out_words: np.ndarray, n_samples: int) -> np.ndarray:
+    """Integer class scores ``(n_samples, k)`` of packed output words ``(n_outputs, W)`` under ``head``."""
+    bits = unpack_rows(out_words, n_samples).astype(np.int64)  # (N, m)
     # prefix sums handle empty classes anywhere (head rewrites can empty a class)
     prefix = np.zeros((n_samples, bits.shape[1] + 1), dtype=np.int64)
     np.cumsum(bits, axis=1, out=prefix[:, 1:])

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from lgcc.ir.errors import LgccError
+from lgcc.ir.formats import require_file
 from lgcc.ir.graph import Graph
 
 #: Extension -> (module, reader, writer) of the IR file formats.
@@ -30,11 +31,7 @@ def load_graph(path: str | os.PathLike, opt_level: int = 0) -> Graph:
 
     ``opt_level`` runs the ``-O<level>`` pipeline on the result (0: none).
     """
-    path = Path(path)
-    if not path.exists():
-        raise LgccError(f"{path}: no such file")
-    if path.is_dir():
-        raise LgccError(f"{path}: is a folder, expected a graph file or checkpoint")
+    path = require_file(path)
     ext = path.suffix.lower()
     if ext in GRAPH_FORMATS:
         mod, reader, _ = GRAPH_FORMATS[ext]

@@ -18,7 +18,7 @@ import numpy as np
 
 from lgcc import __version__
 from lgcc.ir.errors import LgccError
-from lgcc.ir.gates import EXPRS, NAMES
+from lgcc.ir.gates import NAMES, render_expr
 from lgcc.ir.graph import Graph
 
 from .schedule import Schedule, schedule
@@ -52,7 +52,7 @@ def _env():
 
 def c_expr(op: int) -> str:
     """C expression of gate ``op`` on vector words ``a``, ``b`` (from the gate table)."""
-    return re.sub(r"\b0\b", "ZERO", EXPRS[op])
+    return render_expr(op, zero="ZERO")
 
 
 def check_options(options: COptions) -> None:

@@ -51,20 +51,6 @@ def _gate_levels(graph: Graph) -> np.ndarray:
     return graph.levels()[graph.first_gate:].astype(np.int64)
 
 
-def _live_gates(graph: Graph, level: np.ndarray, order: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Mask of gates in the cone of the outputs, walking levels from the top down."""
-    fg = graph.first_gate
-    live_node = np.zeros(graph.n_nodes, dtype=bool)
-    live_node[graph.outputs] = True
-    for lo, hi in zip(bounds[-2::-1], bounds[:0:-1]):
-        gates = order[lo:hi]
-        gates = gates[live_node[fg + gates]]
-        ops = graph.op[gates]
-        live_node[graph.a[gates[DEPENDS_A[ops]]]] = True
-        live_node[graph.b[gates[DEPENDS_B[ops]]]] = True
-    return live_node[fg:]
-
-
 def _level_runs(keys: np.ndarray) -> np.ndarray:
     """Boundaries of runs of equal values in a sorted array (including 0 and len)."""
     if keys.size == 0:
@@ -77,8 +63,7 @@ def schedule(graph: Graph) -> Schedule:
     """Order the output cone by (level, gate type) and assign storage slots by liveness."""
     fg = graph.first_gate
     level = _gate_levels(graph)
-    order = np.argsort(level, kind="stable")
-    live = _live_gates(graph, level, order, _level_runs(level[order]))
+    live = graph.fanin_cone(graph.outputs, read_only=True)[fg:]
     gates = np.flatnonzero(live)
     lv, ops = level[gates], graph.op[gates]
     sort = np.lexsort((ops, lv))  # by level, then gate type; stable inside

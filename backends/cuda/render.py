@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.gates import ANF, DEPENDS_A, DEPENDS_B, EXPRS
+from lgcc.ir.gates import ANF, render_expr
 from lgcc.ir.graph import FIRST_INPUT, Graph
 
 from .schedule import Schedule, schedule
@@ -51,27 +51,13 @@ def anf_packed() -> int:
 
 def _c_expr(op: int, a: str, b: str) -> str:
     """The gate's operator expression with operands substituted (from lgcc.ir.gates.EXPRS)."""
-    return re.sub(r"\b(a|b)\b", lambda m: a if m.group(1) == "a" else b, EXPRS[op])
-
-
-def _live_gates(graph: Graph) -> np.ndarray:
-    """Gates in the cone of the outputs (straight-line code skips the others)."""
-    fg = graph.first_gate
-    live = np.zeros(graph.n_nodes, dtype=bool)
-    live[graph.outputs] = True
-    a, b = graph.a.tolist(), graph.b.tolist()
-    uses_a, uses_b = DEPENDS_A[graph.op].tolist(), DEPENDS_B[graph.op].tolist()
-    for g in range(graph.n_gates - 1, -1, -1):  # bounded by straight_max_gates
-        if live[fg + g]:
-            live[a[g]] |= uses_a[g]  # operands the gate's expression does not read stay dead
-            live[b[g]] |= uses_b[g]
-    return live
+    return render_expr(op, a, b)
 
 
 def _straight_lines(graph: Graph) -> list[str]:
     """One statement per live input, gate and output (only for graphs below the threshold)."""
     fg = graph.first_gate
-    live = _live_gates(graph)
+    live = graph.fanin_cone(graph.outputs, read_only=True)  # straight-line code skips the rest
     lines = [f"const uint64_t n{i} = {'0ull' if i == 0 else 'ONES'};" for i in range(FIRST_INPUT) if live[i]]
     lines += [f"const uint64_t n{i} = in[{i - FIRST_INPUT} * ld_in + w];" for i in range(FIRST_INPUT, fg) if live[i]]
     ops, a, b = graph.op.tolist(), graph.a.tolist(), graph.b.tolist()

@@ -10,12 +10,11 @@ Names: primary input ``i`` is ``x[i]``, gate ``k`` (node ``first_gate + k``) is
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 from numpy.dtypes import StringDType
 
-from lgcc.ir.gates import DEPENDS_A, DEPENDS_B, EXPRS, NUM_GATES
+from lgcc.ir.gates import NUM_GATES, expr_pieces
 from lgcc.ir.graph import CONST1, FIRST_INPUT, Graph
 
 _STR = StringDType()
@@ -26,20 +25,9 @@ _PER_DECL_LINE = 16
 def live_gates(graph: Graph, roots: np.ndarray) -> np.ndarray:
     """Mask of the gates in the fan-in cone of the nodes ``roots`` (bool[n_gates]).
 
-    Only operands a gate's function depends on count (a wire gate ``a`` does not
-    read ``b``).  Walks the waves of the graph backwards: gates of a wave only
-    read earlier waves, so one vectorized step per wave marks all their operands.
+    Only operands a gate's function depends on count (a wire gate ``a`` does not read ``b``).
     """
-    live = np.zeros(graph.n_nodes, dtype=bool)
-    live[np.asarray(roots, dtype=np.int64)] = True
-    fg = graph.first_gate
-    waves = graph.waves()
-    for s, e in zip(waves[-2::-1], waves[:0:-1]):
-        hit = np.flatnonzero(live[fg + s: fg + e]) + s
-        op = graph.op[hit]
-        live[graph.a[hit[DEPENDS_A[op]]]] = True
-        live[graph.b[hit[DEPENDS_B[op]]]] = True
-    return live[fg:]
+    return graph.fanin_cone(roots, read_only=True)[graph.first_gate:]
 
 
 def _cat(*parts) -> np.ndarray:
@@ -102,15 +90,7 @@ class NodeNames:
         return out
 
 
-def _expr_pieces(op: int) -> list[str]:
-    """Split gate ``op``'s expression into literal text and the operand tokens ``a``/``b``."""
-    expr = EXPRS[op].replace("ONES", "1'b1")
-    if expr == "0":
-        expr = "1'b0"
-    return [p for p in re.split(r"\b([ab])\b", expr) if p != ""]
-
-
-_PIECES = [_expr_pieces(op) for op in range(NUM_GATES)]
+_PIECES = [expr_pieces(op, ones="1'b1", zero="1'b0") for op in range(NUM_GATES)]
 
 
 def gate_assigns(graph: Graph, gates: np.ndarray, names: NodeNames, delay_a: np.ndarray,

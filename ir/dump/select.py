@@ -43,15 +43,7 @@ def n_layers(graph: Graph) -> int:
 
 def cone_mask(graph: Graph, roots: np.ndarray) -> np.ndarray:
     """bool[n_nodes]: the nodes in the transitive fan-in of the node ids ``roots`` (roots included)."""
-    live = np.zeros(graph.n_nodes, dtype=bool)
-    live[np.asarray(roots, dtype=np.int64)] = True
-    fg = graph.first_gate
-    w = graph.waves()
-    for s, e in zip(w[-2::-1], w[:0:-1]):  # waves from last to first
-        idx = s + np.flatnonzero(live[fg + s: fg + e])
-        live[graph.a[idx]] = True
-        live[graph.b[idx]] = True
-    return live
+    return graph.fanin_cone(roots)
 
 
 def parse_layer_range(text: str, count: int) -> tuple[int, int]:

@@ -76,7 +76,8 @@ def read(path: str | os.PathLike) -> Graph:
     except zipfile.BadZipFile:
         raise FormatError(f"{path}: not an .lgir file (not a zip archive, or truncated)") from None
     except (EOFError, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-        # RuntimeError: encrypted member; NotImplementedError: unknown compression method
+        # zipfile raises RuntimeError for an encrypted member and NotImplementedError for a
+        # compression method it cannot read: both mean "not a file lgcc wrote"
         raise FormatError(f"{path}: truncated or unreadable .lgir file ({exc})") from None
     try:
         return _assemble(header, arrays).verify()

@@ -20,16 +20,7 @@ _LIST_UNUSED = 10
 
 def live_nodes(graph: Graph) -> np.ndarray:
     """bool[n_nodes]: the nodes in the transitive fan-in of the outputs (outputs included)."""
-    fg = graph.first_gate
-    live = np.zeros(graph.n_nodes, dtype=bool)
-    live[graph.outputs] = True
-    w = graph.waves()
-    # a wave's gates read only earlier waves, so walking waves backwards sees every reader first
-    for s, e in zip(w[-2::-1], w[:0:-1]):
-        g = s + np.flatnonzero(live[fg + s: fg + e])
-        live[graph.a[g]] = True
-        live[graph.b[g]] = True
-    return live
+    return graph.fanin_cone(graph.outputs)
 
 
 @register("prune", "remove gates no output depends on; report unused inputs (inputs are kept)")

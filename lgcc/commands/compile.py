@@ -58,22 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace):
     """Load the model; return (graph as loaded, graph after the requested IR optimization)."""
+    from lgcc.ir.passes.manager import optimize, parse_pass_list
     from lgcc.loading import load_graph
 
     if args.opt_level < 0:
         raise LgccError(f"-O must be 0 or more, got {args.opt_level}")
-    passes = None
-    if args.passes is not None:
-        passes = [p.strip() for p in args.passes.split(",") if p.strip()]
-        if not passes:
-            raise LgccError("--passes needs a comma-separated list of pass names (see 'lgcc opt --list-passes')")
+    passes = parse_pass_list(args.passes) if args.passes is not None else None
     graph = load_graph(args.model, opt_level=0)
     if passes is None and args.opt_level == 0:
         return graph, graph
-    try:
-        from lgcc.ir.passes.manager import optimize
-    except ImportError:
-        raise LgccError("the IR optimizer is not available in this installation: use -O0") from None
     return graph, optimize(graph, level=args.opt_level, passes=passes).graph
 
 

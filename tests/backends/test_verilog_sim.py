@@ -44,7 +44,7 @@ def test_layered_model_pass(tmp_path, pipeline):
     graph = random_layered_graph(24, [60, 60, 40, 30], k=5, tau=2.0, seed=pipeline)
     res = _simulate(graph, tmp_path, pipeline=pipeline, reset=pipeline == 2, vectors=200)
     assert res.passed, res.output
-    assert f"PASS 200 vectors" in res.output
+    assert "PASS 200 vectors" in res.output
 
 
 @pytest.mark.parametrize("pipeline", [0, 3])

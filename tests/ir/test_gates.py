@@ -84,3 +84,13 @@ def test_relaxation_equals_table_on_corners_and_is_linear_in_case_probabilities(
     mix = sum(p[g] * sum(ref(g, x, y) * (a if x else 1 - a) * (b if y else 1 - b)
                          for x in (0, 1) for y in (0, 1)) for g in range(16))
     assert np.isclose(G.relaxed(p, a, b), mix)
+
+
+@pytest.mark.parametrize("g", range(16))
+def test_rendered_expressions_with_target_spellings(g):
+    for a, b in itertools.product((0, 1), repeat=2):
+        text = G.render_expr(g, "x", "y", ones="ONE", zero="ZERO")
+        assert eval(text, {}, {"x": a, "y": b, "ONE": 1, "ZERO": 0}) & 1 == ref(g, a, b)
+    pieces = G.expr_pieces(g, ones="1'b1", zero="1'b0")
+    assert "".join(pieces).replace("1'b1", "1").replace("1'b0", "0") == G.render_expr(g, ones="1")
+    assert set(p for p in pieces if p in ("a", "b")) <= {"a", "b"}

@@ -83,3 +83,22 @@ def test_to_networkx_view():
     assert nxg.nodes[4]["gate"] == "and"
     assert nxg.nodes["y1"]["negated"] is True
     assert nxg.has_edge(4, 5) and nxg.has_edge(5, "y1")
+
+
+@given(graphs())
+@settings(max_examples=40, deadline=None)
+def test_fanin_cone_matches_a_per_gate_walk(g):
+    want_all = np.zeros(g.n_nodes, bool)
+    want_read = np.zeros(g.n_nodes, bool)
+    want_all[g.outputs] = want_read[g.outputs] = True
+    from lgcc.ir.gates import DEPENDS_A, DEPENDS_B
+
+    for j in range(g.n_gates - 1, -1, -1):
+        node = g.first_gate + j
+        if want_all[node]:
+            want_all[g.a[j]] = want_all[g.b[j]] = True
+        if want_read[node]:
+            want_read[g.a[j]] |= DEPENDS_A[g.op[j]]
+            want_read[g.b[j]] |= DEPENDS_B[g.op[j]]
+    assert np.array_equal(g.fanin_cone(g.outputs), want_all)
+    assert np.array_equal(g.fanin_cone(g.outputs, read_only=True), want_read)
