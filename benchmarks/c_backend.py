@@ -113,7 +113,8 @@ def bench_graph(graph, outdir: Path, rows: int, repeats: int, thread_rows: int =
 
     t0 = time.perf_counter()
     meta = write_library(graph, outdir)
-    res = {"gates": graph.n_gates, "gates_evaluated": meta["gates_evaluated"], "levels": meta["levels"],
+    res = {"gates": graph.n_gates, "gates_evaluated": meta["gates_evaluated"],
+           "instructions": meta["instructions"], "levels": meta["levels"],
            "slots": meta["slots"], "isa": meta["isa"], "codegen_seconds": meta["codegen_seconds"],
            "cc_seconds": meta["cc_seconds"], "compile_seconds": time.perf_counter() - t0,
            "model_c_mb": round((outdir / "model.c").stat().st_size / 1e6, 1)}

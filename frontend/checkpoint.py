@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,17 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
     return path
 
 
+def _is_lgir(path: Path) -> bool:
+    """Whether ``path`` is a zip with the header of lgcc's own graph format (a renamed .lgir)."""
+    from lgcc.ir.formats.lgir import HEADER
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return HEADER in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def _torch_load(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with every failure turned into one clear line."""
     with open(path, "rb") as f:
@@ -69,9 +81,12 @@ def _torch_load(path: Path) -> Any:
     except pickle.UnpicklingError as exc:
         raise FormatError(f"{path}: holds pickled Python objects, which lgcc never loads (it would run code "
                           "from the file); load it in your own code and re-save with lgcc.save(model, path)") from exc
-    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise FormatError(f"{path}: truncated or corrupt checkpoint ({str(exc).splitlines()[0][:80]}); "
-                          "write it again with lgcc.save") from exc
+    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError,
+            TypeError, AttributeError, struct.error) as exc:  # a damaged pickle fails in any of these
+        if _is_lgir(path):
+            raise FormatError(f"{path}: is an lgcc graph (.lgir), not a checkpoint; rename it to .lgir") from None
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:80]
+        raise FormatError(f"{path}: truncated or corrupt checkpoint ({why}); write it again with lgcc.save") from exc
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

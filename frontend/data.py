@@ -80,6 +80,17 @@ def _split(name: str, x, y, test_fraction: float, value_range=None) -> Dataset:
     return _make(name, x, y, order[n_test:], order[:n_test], value_range)
 
 
+def _features(arrays: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
+    """``arrays[key]`` as float32 rows (N, F), or a one-line error for empty or non-numeric data."""
+    x = arrays[key]
+    if x.ndim < 1 or x.size == 0:
+        raise LgccError(f"{path}: {key} holds no samples (shape {x.shape}); expected (N, F) with N, F >= 1")
+    try:
+        return x.reshape(len(x), -1).astype(np.float32)
+    except ValueError:
+        raise LgccError(f"{path}: {key} is not numeric (dtype {x.dtype}); expected numbers of shape (N, F)") from None
+
+
 def _npz(path: Path) -> Dataset:
     """A user file with ``X`` (N, F...) and ``y`` (N,); optional ``X_test``/``y_test`` replace the split."""
     if not path.is_file():
@@ -91,9 +102,9 @@ def _npz(path: Path) -> Dataset:
         raise LgccError(f"{path}: not a readable .npz file ({str(exc).splitlines()[0]})") from None
     if "X" not in arrays or "y" not in arrays:
         raise LgccError(f"{path}: needs arrays 'X' (features) and 'y' (labels), found {sorted(arrays)}")
-    x, y = arrays["X"].reshape(len(arrays["X"]), -1), arrays["y"].reshape(-1)
+    x, y = _features(arrays, "X", path), arrays["y"].reshape(-1)
     if "X_test" in arrays and "y_test" in arrays:
-        xt, yt = arrays["X_test"].reshape(len(arrays["X_test"]), -1), arrays["y_test"].reshape(-1)
+        xt, yt = _features(arrays, "X_test", path), arrays["y_test"].reshape(-1)
         if xt.shape[1:] != x.shape[1:]:
             raise LgccError(f"{path}: X_test has {xt.shape[1]} features, X has {x.shape[1]}")
         n, m = len(x), len(xt)

@@ -147,11 +147,11 @@ def lower_blob(blob: Any) -> Graph:
     common layouts ([Flatten] [Thresholds] Logic... [GroupSum], float32 weights);
     raises :class:`Unsupported` for anything else.
     """
-    _check(isinstance(blob, dict) and blob.get("format") == _FORMAT and blob.get("version") == _VERSION,
-           "not a current lgcc checkpoint")
+    _check(isinstance(blob, dict) and isinstance(blob.get("format"), str) and blob["format"] == _FORMAT
+           and type(blob.get("version")) is int and blob["version"] == _VERSION, "not a current lgcc checkpoint")
     meta, specs = blob.get("meta", {}), blob.get("layers")
     _check(isinstance(meta, dict) and isinstance(specs, list) and bool(specs), "no layers")
-    kinds = [s.get("kind") if isinstance(s, dict) else None for s in specs]
+    kinds = [s.get("kind") if isinstance(s, dict) and isinstance(s.get("kind"), str) else None for s in specs]
     n_flat = 1 if kinds[0] == "flatten" else 0
     n_thr = 1 if kinds[n_flat:n_flat + 1] == ["thresholds"] else 0
     n_head = 1 if kinds[-1] == "group_sum" else 0
@@ -159,6 +159,7 @@ def lower_blob(blob: Any) -> Graph:
     _check(bool(logic) and all(k == "logic" for k in kinds[n_flat + n_thr:len(specs) - n_head]), "layer order")
     n_inputs = logic[0].get("in_dim")
     width = _int(n_inputs)
+    _check(1 <= width < 2**31 - FIRST_INPUT, "input width")  # else arange below could ask for terabytes
     ops, a, b, bounds = [], [], [], [0]
     prev = np.arange(FIRST_INPUT, FIRST_INPUT + width, dtype=np.int32)  # node ids feeding this layer
     next_id = FIRST_INPUT + width

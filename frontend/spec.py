@@ -13,12 +13,15 @@ Layer kinds, in the order a model may contain them:
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import torch
 from torch import nn
 
 from lgcc.ir.errors import FormatError, LgccError
+from lgcc.ir.graph import FIRST_INPUT
 
 from .encoding import Thresholds
 from .layers import GroupSum, LogicLayer
@@ -75,6 +78,20 @@ def _fail(where: str, what: str) -> None:
     raise FormatError(f"{where}: {what}")
 
 
+#: Largest layer width: graph node ids are int32, after the two constants.
+MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
+
+
+def _number(s: LayerSpec, name: str, at: str, integer: bool) -> Any:
+    """Field ``name`` of a layer dict as a plain int (``integer``) or finite float, else FormatError."""
+    v = s.get(name)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral if integer else numbers.Real) or \
+            (not integer and not math.isfinite(v)):
+        shown = repr(v)[:40] if isinstance(v, (numbers.Number, str, type(None))) else type(v).__name__
+        _fail(at, f"{name} must be {'an integer' if integer else 'a finite number'}, got {shown}")
+    return int(v) if integer else float(v)
+
+
 def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
     """Validate kinds, order, dims, dtypes and index ranges; raise FormatError on the first problem."""
     if not isinstance(specs, list) or not specs:
@@ -83,6 +100,7 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
     seen_logic = seen_head = False
     for i, s in enumerate(specs):
         kind = s.get("kind") if isinstance(s, dict) else None
+        kind = kind if isinstance(kind, str) else None  # a tensor here would make '==' below elementwise
         at = f"{where}: layer {i} ({kind})"
         if seen_head:
             _fail(at, "comes after the GroupSum head, which must be last")
@@ -95,12 +113,14 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
                 _fail(at, "must precede the logic layers and hold feature/threshold tensors")
             if feat.dim() != 1 or feat.shape != thr.shape or feat.dtype != torch.int64:
                 _fail(at, "feature (int64) and threshold must be 1-D of equal length")
-            n_feat = int(s.get("n_features", 0))
+            n_feat = _number(s, "n_features", at, integer=True)
             if n_feat < 1 or (feat.numel() and (int(feat.min()) < 0 or int(feat.max()) >= n_feat)):
                 _fail(at, f"feature indices outside 0..{n_feat - 1}")
             width = int(feat.numel())
         elif kind == "logic":
-            in_dim, out_dim = int(s.get("in_dim", 0)), int(s.get("out_dim", 0))
+            in_dim, out_dim = _number(s, "in_dim", at, integer=True), _number(s, "out_dim", at, integer=True)
+            if not (1 <= in_dim <= MAX_WIDTH and 1 <= out_dim <= MAX_WIDTH):
+                _fail(at, f"in_dim and out_dim must be in 1..{MAX_WIDTH}, got {in_dim}, {out_dim}")
             w, a, b = s.get("weights"), s.get("a"), s.get("b")
             if not all(isinstance(t, torch.Tensor) for t in (w, a, b)):
                 _fail(at, "must hold tensors a, b and weights")
@@ -115,9 +135,11 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
                     _fail(at, f"connection {name} reads outside the {in_dim} inputs")
             if width is not None and width != in_dim:
                 _fail(at, f"in_dim {in_dim} does not match the {width} values produced before it")
+            if "grad_factor" in s:
+                _number(s, "grad_factor", at, integer=False)
             width, seen_logic = out_dim, True
         elif kind == "group_sum":
-            k, tau = int(s.get("k", 0)), float(s.get("tau", 0.0))
+            k, tau = _number(s, "k", at, integer=True), _number(s, "tau", at, integer=False)
             if k < 1 or not tau > 0:
                 _fail(at, f"needs k >= 1 and tau > 0, got k={k}, tau={tau}")
             if width is not None and width % k:

@@ -9,13 +9,35 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import LgccError
+
+
+def check_output_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; :class:`LgccError` unless a file can be written there (its folder exists).
+
+    Called before long work (training) and by :func:`atomic_path`, so the message
+    names the user's path, not the temporary file beside it.
+    """
+    if not str(path):  # Path("") would be the current folder
+        raise LgccError("the output file name is empty")
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise LgccError(f"{path}: is a folder; give the name of the file to write")
+    if not parent.is_dir():
+        raise LgccError(f"{path}: the folder {parent} does not exist (create it first)")
+    return path
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    path = check_output_file(path)
+    parent = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:  # e.g. a read-only file system: name the user's path, not the temporary one
+        raise LgccError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -38,11 +60,15 @@ def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
 
     Each file appears in ``outdir`` by an atomic rename, so ``outdir`` never holds
     a partly written file; on failure the staging folder is removed and
-    ``outdir`` is left as it was.
+    ``outdir`` is left as it was (folders this call created are removed again).
     """
     outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise LgccError(f"{outdir}: exists and is not a folder; the output needs a folder (-o OUTDIR)")
+    created = [p for p in (outdir, *outdir.parents) if not p.exists()]  # deepest first
     outdir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".lgcc-stage-", dir=outdir))
+    done = False
     try:
         yield stage
         for item in sorted(stage.rglob("*")):
@@ -50,5 +76,9 @@ def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
                 dest = outdir / item.relative_to(stage)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(item, dest)
+        done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        for folder in created if not done else ():
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only succeeds while empty: nothing of the user's is removed

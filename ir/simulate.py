@@ -199,11 +199,16 @@ def scores_words(graph: Graph, inputs: np.ndarray, n_samples: int) -> np.ndarray
 
 def head_scores(head, out_words: np.ndarray, n_samples: int) -> np.ndarray:
     """Integer class scores ``(n_samples, k)`` of packed output words ``(n_outputs, W)`` under ``head``."""
-    bits = unpack_rows(out_words, n_samples).astype(np.int64)  # (N, m)
-    # prefix sums handle empty classes anywhere (head rewrites can empty a class)
-    prefix = np.zeros((n_samples, bits.shape[1] + 1), dtype=np.int64)
-    np.cumsum(bits, axis=1, out=prefix[:, 1:])
-    return prefix[:, head.bounds[1:]] - prefix[:, head.bounds[:-1]] + head.offsets
+    words = np.ascontiguousarray(out_words, dtype=np.uint64)
+    n_out, n_words = words.shape
+    # one byte per (output, sample), outputs along axis 0: each class is a sum of whole rows
+    bits = np.unpackbits(words.view(np.uint8).reshape(n_out, n_words * 8), axis=1, bitorder="little")[:, :n_samples]
+    counts = np.zeros((head.k, n_samples), dtype=np.int64)
+    for c in np.flatnonzero(np.diff(head.bounds) > 0):  # per class (head rewrites can empty one)
+        lo, hi = int(head.bounds[c]), int(head.bounds[c + 1])
+        # a narrow accumulator sums 8x faster than reduceat's widening (measured); it cannot overflow
+        counts[c] = np.add.reduce(bits[lo:hi], axis=0, dtype=np.uint16 if hi - lo < 1 << 16 else np.int64)
+    return np.ascontiguousarray(counts.T) + head.offsets
 
 
 def scores(graph: Graph, bits: np.ndarray) -> np.ndarray:

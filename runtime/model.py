@@ -32,7 +32,10 @@ def _as_numpy(x: Any) -> np.ndarray:
     if type(x).__module__.split(".")[0] == "torch":
         if getattr(x, "device", None) is not None and x.device.type != "cpu":
             raise RuntimeModelError(f"tensor is on {x.device}; move it to the CPU first (x.cpu())")
-        x = x.detach().numpy()
+        x = x.detach()
+        if str(x.dtype) == "torch.bfloat16":  # numpy has no bfloat16; float32 holds every value exactly
+            x = x.float()
+        x = x.numpy()
     if not isinstance(x, np.ndarray):
         x = np.asarray(x)
     return x
@@ -46,6 +49,9 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
         lib, meta = path, path.with_name("model.json")
     if not lib.is_file():
         raise RuntimeModelError(f"{lib}: no such library (expected the output folder of 'lgcc compile --target c')")
+    if not meta.is_file() and lib.suffix != ".so":
+        raise RuntimeModelError(f"{lib}: not a compiled model; give the output folder of "
+                                "'lgcc compile --target c' (or its libmodel.so)")
     if not meta.is_file():
         raise RuntimeModelError(f"{meta}: missing; it is written beside libmodel.so by 'lgcc compile --target c'")
     return lib, meta
@@ -73,7 +79,11 @@ class CompiledModel:
             raise RuntimeModelError(f"{lib_path}: built for {isa}, which this machine cannot run; "
                                     "recompile with --isa auto or --isa portable")
         self.ffi = cffi.FFI()
-        self.ffi.cdef(cdef)
+        try:
+            self.ffi.cdef(cdef)
+        except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
+            raise RuntimeModelError(f"{meta_path}: corrupt C declarations ({str(exc).splitlines()[0]}); "
+                                    "recompile the model") from None
         with _FFI_LOCK:
             try:
                 self.lib = self.ffi.dlopen(str(lib_path.resolve()))
@@ -116,10 +126,12 @@ class CompiledModel:
                 raise RuntimeModelError(f"expected features of shape (N, {self.n_features}), got {x.shape}")
             return "features", np.ascontiguousarray(x, dtype=np.float32)
         if x.dtype == np.bool_ or x.dtype.kind in "iu":
+            hint = ("; integer arrays are read as bits: pass raw features as floats (x.astype('float32'))"
+                    if x.shape[1] == self.n_features and x.dtype != np.bool_ else "")
             if x.shape[1] != self.n_inputs:
-                raise RuntimeModelError(f"expected bits of shape (N, {self.n_inputs}), got {x.shape}")
+                raise RuntimeModelError(f"expected bits of shape (N, {self.n_inputs}), got {x.shape}{hint}")
             if x.dtype != np.bool_ and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
-                raise RuntimeModelError("input bits must be 0 or 1")
+                raise RuntimeModelError(f"input bits must be 0 or 1{hint}")
             return "bits", np.ascontiguousarray(x, dtype=np.uint8) if x.dtype != np.bool_ else \
                 np.ascontiguousarray(x).view(np.uint8)
         raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass bool/uint8 bits or float features")
@@ -128,7 +140,7 @@ class CompiledModel:
     def _threads(threads: int | None) -> int:
         if threads is None:
             return 0
-        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 0 <= threads < 2 ** 31:
             raise RuntimeModelError(f"threads must be a non-negative integer (0: library default), got {threads!r}")
         return int(threads)
 

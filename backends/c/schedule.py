@@ -5,10 +5,11 @@ in a small array of *slots*.  This module decides, with vectorized numpy work pe
 logic level (never a Python loop per gate):
 
 * which gates are needed at all (the cone of the outputs; dead gates are dropped),
-* the evaluation order: by level, then by gate type, so the C code runs one tight
-  loop per (level, type) group with the operation chosen once per group,
-* which slot each value lives in: the gate that reads a value last writes its own
-  result into that value's slot (a cache line it has just loaded); other slots are
+  and which pairs are fused into one instruction (:mod:`.fuse`),
+* the evaluation order: by level, then by instruction kind, so the C code runs one
+  tight loop per (level, kind) group with the operation chosen once per group,
+* which slot each value lives in: the instruction that reads a value last writes its
+  own result into that value's slot (a cache line it has just loaded); other slots are
   handed back when the level that reads the value for the last time is done, and the
   lowest free slots are reused first, so the working set stays as small (and as
   cache-resident) as the widest levels allow.
@@ -23,32 +24,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lgcc.ir.gates import DEPENDS_A, DEPENDS_B
 from lgcc.ir.graph import FIRST_INPUT, Graph
+
+from .fuse import FUSED_BASE, build_instructions
 
 _NEVER_FREED = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The gate order and slot assignment the C tables are emitted from."""
+    """The instruction order and slot assignment the C tables are emitted from."""
 
     n_slots: int  # slots the workspace needs (constants and inputs included)
-    ops: np.ndarray  # uint8[G]: gate type of each scheduled gate, in evaluation order
-    triples: np.ndarray  # int64[G, 3]: slots of operand a, operand b and the result
-    groups: np.ndarray  # int64[n_groups, 2]: (gate type, number of gates) runs of ``ops``
+    kinds: np.ndarray  # int64[I]: kind of each instruction (see .fuse), in evaluation order
+    operands: np.ndarray  # int64[I, 3]: slots of operands a, b, c (0 where unused)
+    results: np.ndarray  # int64[I]: slot of each instruction's result
+    groups: np.ndarray  # int64[n_groups, 2]: (kind, number of instructions) runs of ``kinds``
     out_slot: np.ndarray  # int64[n_outputs]: slot holding each output (before negation)
     depth: int  # number of logic levels evaluated
+    n_gates: int  # gates evaluated (the output cone; a fused pair counts 2)
 
     @property
-    def n_gates(self) -> int:
-        """Gates actually evaluated (the output cone)."""
-        return int(self.ops.shape[0])
+    def n_instructions(self) -> int:
+        """Instructions the engine runs (a fused pair is one)."""
+        return int(self.kinds.shape[0])
 
-
-def _gate_levels(graph: Graph) -> np.ndarray:
-    """Logic level (>= 1) of every gate."""
-    return graph.levels()[graph.first_gate:].astype(np.int64)
+    def table(self) -> np.ndarray:
+        """The flat slot table of the C engine: (a, b, result) per gate, (a, b, c, result) per fused pair."""
+        rows = np.concatenate((self.operands, self.results[:, None]), axis=1)
+        width = np.where(self.kinds >= FUSED_BASE, 4, 3)
+        take = np.ones(rows.shape, dtype=bool)
+        take[width == 3, 2] = False
+        return rows[take]
 
 
 def _level_runs(keys: np.ndarray) -> np.ndarray:
@@ -59,45 +66,42 @@ def _level_runs(keys: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], change, [keys.size])).astype(np.int64)
 
 
-def schedule(graph: Graph) -> Schedule:
-    """Order the output cone by (level, gate type) and assign storage slots by liveness."""
+def schedule(graph: Graph, fuse: bool = True) -> Schedule:
+    """Order the output cone's instructions by (level, kind) and assign storage slots by liveness."""
     fg = graph.first_gate
-    level = _gate_levels(graph)
     live = graph.fanin_cone(graph.outputs, read_only=True)[fg:]
-    gates = np.flatnonzero(live)
-    lv, ops = level[gates], graph.op[gates]
-    sort = np.lexsort((ops, lv))  # by level, then gate type; stable inside
-    gates, lv, ops = gates[sort], lv[sort], ops[sort]
-    dep_a, dep_b = DEPENDS_A[ops], DEPENDS_B[ops]
-    a_node = np.where(dep_a, graph.a[gates], 0).astype(np.int64)
-    b_node = np.where(dep_b, graph.b[gates], 0).astype(np.int64)
+    ins = build_instructions(graph, np.flatnonzero(live), graph.levels().astype(np.int64), fuse=fuse)
+    sort = np.lexsort((ins.kind, ins.level))  # by level, then kind; stable inside
+    node, lv, kinds = ins.node[sort], ins.level[sort], ins.kind[sort]
+    opnd, uses = ins.operands[sort], ins.uses[sort]
+    n = node.size
 
     # Level after which each node's value is dead (outputs and constants never die).
     last_use = np.full(graph.n_nodes, 0, dtype=np.int64)
-    np.maximum.at(last_use, a_node, lv)
-    np.maximum.at(last_use, b_node, lv)
+    read_lv = np.broadcast_to(lv[:, None], opnd.shape)
+    np.maximum.at(last_use, opnd[uses], read_lv[uses])
+    unread = last_use[node] == 0  # a value no instruction needs any more (a fused pair may drop a read)
+    last_use[node[unread]] = lv[unread]  # ... frees its slot after its own level
     last_use[graph.outputs] = _NEVER_FREED
     last_use[:FIRST_INPUT] = _NEVER_FREED
 
-    # Position (in evaluation order) of the last gate reading each value: that gate may write
-    # its result into the value's slot (it loads both operands before it stores), so the store
+    # Position (in evaluation order) of the last instruction reading each value: it may write
+    # its result into the value's slot (it loads every operand before it stores), so the store
     # hits a cache line it has just read instead of a cold one.
-    pos = np.arange(gates.size, dtype=np.int64)
+    pos = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], opnd.shape)
     last_reader = np.full(graph.n_nodes, -1, dtype=np.int64)
-    np.maximum.at(last_reader, a_node[dep_a], pos[dep_a])
-    np.maximum.at(last_reader, b_node[dep_b], pos[dep_b])
+    np.maximum.at(last_reader, opnd[uses], pos[uses])
     reusable = last_use != _NEVER_FREED
-    inherit = np.full(gates.size, -1, dtype=np.int64)  # node whose slot each gate takes over
-    from_a = dep_a & reusable[a_node] & (last_reader[a_node] == pos)
-    from_b = ~from_a & dep_b & reusable[b_node] & (last_reader[b_node] == pos)
-    inherit[from_a] = a_node[from_a]
-    inherit[from_b] = b_node[from_b]
+    inherit = np.full(n, -1, dtype=np.int64)  # node whose slot each instruction takes over
+    for col in range(opnd.shape[1]):  # operands a, b, c in turn: 3 vectorized steps
+        take = (inherit < 0) & uses[:, col] & reusable[opnd[:, col]] & (last_reader[opnd[:, col]] == pos[:, col])
+        inherit[take] = opnd[take, col]
     handed_on = np.zeros(graph.n_nodes, dtype=bool)  # slots taken over: never returned to the pool
     handed_on[inherit[inherit >= 0]] = True
 
     slot = np.zeros(graph.n_nodes, dtype=np.int64)
     slot[:fg] = np.arange(fg)  # constants and inputs sit in their fixed slots
-    slot_users = np.concatenate((np.arange(FIRST_INPUT, fg), fg + gates))  # nodes that own a recyclable slot
+    slot_users = np.concatenate((np.arange(FIRST_INPUT, fg), node))  # nodes that own a recyclable slot
     user_death = last_use[slot_users]
     by_death = np.argsort(user_death, kind="stable")
     deaths = user_death[by_death]
@@ -125,12 +129,10 @@ def schedule(graph: Graph) -> Schedule:
         level_slots = np.empty(hi - lo, dtype=np.int64)
         level_slots[fresh] = take
         level_slots[~fresh] = slot[heir[~fresh]]
-        slot[fg + gates[lo:hi]] = level_slots
+        slot[node[lo:hi]] = level_slots
 
-    triples = np.stack((slot[a_node], slot[b_node], slot[fg + gates]), axis=1) if gates.size else \
-        np.zeros((0, 3), dtype=np.int64)
-    grp = _level_runs(lv * 16 + ops)
-    groups = np.stack((ops[grp[:-1]].astype(np.int64), np.diff(grp)), axis=1) if gates.size else \
-        np.zeros((0, 2), dtype=np.int64)
-    return Schedule(n_slots=int(n_slots), ops=ops, triples=triples, groups=groups,
-                    out_slot=slot[graph.outputs.astype(np.int64)], depth=int(lv.max()) if lv.size else 0)
+    grp = _level_runs(lv * (FUSED_BASE + 256) + kinds)
+    groups = np.stack((kinds[grp[:-1]], np.diff(grp)), axis=1) if n else np.zeros((0, 2), dtype=np.int64)
+    return Schedule(n_slots=int(n_slots), kinds=kinds, operands=np.where(uses, slot[opnd], 0), results=slot[node],
+                    groups=groups, out_slot=slot[graph.outputs.astype(np.int64)],
+                    depth=int(lv.max()) if n else 0, n_gates=ins.n_gates)

@@ -91,6 +91,6 @@ def c_array(name: str, values: np.ndarray, dtype) -> str:
     return f"{head} = {{ .w = {{\n    {body}\n}} }};"
 
 
-def index_dtype(n_slots: int):
-    """The narrowest unsigned type that indexes ``n_slots`` slots."""
-    return np.uint16 if n_slots <= 1 << 16 else np.uint32
+def index_dtype(n_values: int):
+    """The narrowest unsigned type that holds the values ``0 .. n_values - 1``."""
+    return np.uint16 if n_values <= 1 << 16 else np.uint32

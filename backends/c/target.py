@@ -37,8 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> COptions:
     """:class:`COptions` from parsed arguments (missing attributes take the defaults)."""
-    return COptions(prefix=getattr(args, "prefix", None) or DEFAULT_PREFIX,
-                    default_threads=getattr(args, "threads", None) or 1)
+    prefix, threads = getattr(args, "prefix", None), getattr(args, "threads", None)
+    # only a missing option takes the default: '--threads 0' and '--prefix ""' reach the checks
+    return COptions(prefix=DEFAULT_PREFIX if prefix is None else prefix,
+                    default_threads=1 if threads is None else threads)
 
 
 def write_library(graph: Graph, outdir: str | Path, options: COptions | None = None, isa: str = "auto",

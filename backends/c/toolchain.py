@@ -46,7 +46,8 @@ def find_compiler(cc: str | None) -> list[str]:
         if shutil.which(cmd[0]):
             return cmd
     wanted = words[0] if words else "cc"
-    raise LgccError(f"C compiler '{wanted}' not found: install one (Debian/Ubuntu: apt-get install gcc) "
+    origin = " (named by $CC)" if words and not cc else ""
+    raise LgccError(f"C compiler '{wanted}'{origin} not found: install one (Debian/Ubuntu: apt-get install gcc) "
                     "or name it with --cc")
 
 
@@ -97,13 +98,25 @@ def resolve_isa(isa: str, cc: list[str]) -> str:
     return "portable"
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run_all(cmds: list[list[str]], what: str) -> None:
+    """Run the commands at the same time; LgccError with the first error line if one fails."""
+    procs = []
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        for cmd in cmds:
+            procs.append((cmd, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
     except OSError as exc:
-        raise LgccError(f"cannot run the C compiler '{cmd[0]}': {exc.strerror}") from None
-    if res.returncode != 0:
-        first = next((ln for ln in res.stderr.splitlines() if "error" in ln), res.stderr.strip()[:300])
+        for _, proc in procs:
+            proc.kill()
+            proc.communicate()
+        raise LgccError(f"cannot run the C compiler '{cmds[len(procs)][0]}': {exc.strerror}") from None
+    failed = None
+    for cmd, proc in procs:
+        _, err = proc.communicate()
+        if proc.returncode != 0 and failed is None:
+            failed = (cmd, err)
+    if failed is not None:
+        cmd, err = failed
+        first = next((ln for ln in err.splitlines() if "error" in ln), err.strip()[:300])
         raise LgccError(f"{what} failed ({' '.join(cmd[:2])} ...): {first}")
 
 
@@ -120,16 +133,19 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
     if isa == "neon" and "__aarch64__" not in compiler_macros(tuple(cmd)):
         raise LgccError(f"--isa neon needs a compiler for aarch64 ('{' '.join(cmd)}' is not one): "
                         "e.g. --cc aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)")
-    t0 = time.perf_counter()
-    obj = srcdir / "model.o"
-    macros = compiler_macros(tuple(cmd))
-    is_gcc = "__GNUC__" in macros and "__clang__" not in macros
-    flags = [*OPT_FLAGS, *(GCC_FLAGS if is_gcc else ()), *ISA_FLAGS[isa], *extra_flags]
-    _run([*cmd, *flags, "-c", str(srcdir / "model.c"), "-o", str(obj)], "compiling model.c")
-    _run([*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), str(obj), "-lpthread"], "linking libmodel.so")
     ar = shutil.which("ar") or shutil.which("gcc-ar")
     if ar is None:
         raise LgccError("'ar' not found: install binutils (apt-get install binutils) to build libmodel.a")
-    _run([ar, "rcs", str(srcdir / "libmodel.a"), str(obj)], "archiving libmodel.a")
-    obj.unlink()
+    t0 = time.perf_counter()
+    macros = compiler_macros(tuple(cmd))
+    is_gcc = "__GNUC__" in macros and "__clang__" not in macros
+    flags = [*OPT_FLAGS, *(GCC_FLAGS if is_gcc else ()), *ISA_FLAGS[isa], *extra_flags]
+    # model.c in two parts compiled at once (see LGCC_PART in model.c): the gate engine, the rest
+    objs = [str(srcdir / f"model{part}.o") for part in (1, 2)]
+    _run_all([[*cmd, *flags, f"-DLGCC_PART={part}", "-c", str(srcdir / "model.c"), "-o", obj]
+              for part, obj in zip((1, 2), objs)], "compiling model.c")
+    _run_all([[*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), *objs, "-lpthread"],
+              [ar, "rcs", str(srcdir / "libmodel.a"), *objs]], "linking libmodel.so and libmodel.a")
+    for obj in objs:
+        Path(obj).unlink()
     return {"isa": isa, "cc": " ".join(cmd), "cflags": " ".join(flags), "seconds": time.perf_counter() - t0}

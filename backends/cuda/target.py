@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lgcc.ir.errors import LgccError
 from lgcc.ir.fileio import atomic_dir
 from lgcc.ir.graph import Graph
 
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"GPU architectures for --build, comma-separated (default {DEFAULT_ARCH})")
     group.add_argument("--build", action="store_true",
                        help=f"also run nvcc to build {LIBRARY} (loadable with lgcc.runtime.load_cuda)")
-    group.add_argument("--straight-max-gates", type=int, default=STRAIGHT_MAX_GATES,
+    group.add_argument("--straight-max-gates", type=int, default=STRAIGHT_MAX_GATES, metavar="N",
                        help="generate straight-line kernels for models up to this many gates "
                             f"(default {STRAIGHT_MAX_GATES}; larger ones use gate tables only)")
 
@@ -54,6 +55,8 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
     prefix = getattr(args, "prefix", None) or DEFAULT_PREFIX
     arch = parse_arch(getattr(args, "arch", DEFAULT_ARCH))
     limit = getattr(args, "straight_max_gates", STRAIGHT_MAX_GATES)
+    if limit < 0:
+        raise LgccError(f"--straight-max-gates must be >= 0 (0: gate tables only), got {limit}")
     start = time.perf_counter()
     graph.verify()
     sched = schedule(graph)

@@ -12,7 +12,7 @@ from lgcc.ir.graph import Graph
 
 from .options import OUTPUT_MODES, VerilogOptions
 from .render import render, write_files
-from .yosys import format_report, run_flow
+from .yosys import format_report, run_flow, yosys_binary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> VerilogOptions:
     """:class:`VerilogOptions` from parsed arguments (missing attributes take the defaults)."""
     d = VerilogOptions()
-    top = getattr(args, "top", None) or getattr(args, "prefix", None) or d.top
+    top = next((name for name in (getattr(args, "top", None), getattr(args, "prefix", None)) if name is not None),
+               d.top)  # an empty --top is refused by the renderer, not replaced by the default
     return VerilogOptions(top=top, outputs=getattr(args, "outputs", d.outputs),
                           pipeline=getattr(args, "pipeline", d.pipeline), reset=getattr(args, "reset", d.reset),
                           vectors=getattr(args, "vectors", d.vectors),
@@ -49,6 +50,8 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
     With ``args.report`` Yosys maps the design to 6-input LUTs and the figures
     are printed and added to the summary under ``report``.
     """
+    if getattr(args, "report", False):
+        yosys_binary()  # a missing Yosys fails before any file is written
     files = render(graph, options_from_args(args))
     write_files(files, outdir)
     info = json.loads(files["model.json"])

@@ -67,8 +67,9 @@ def run_flow(outdir: str | Path, flow: str = "generic", timeout: float | None = 
     if flow not in FLOWS:
         raise LgccError(f"unknown flow {flow!r} (known: {', '.join(FLOWS)})")
     script, stat_file = FLOWS[flow]
-    if not (outdir / script).is_file():
-        raise LgccError(f"{outdir / script}: not found; is {outdir} the output of 'lgcc compile --target verilog'?")
+    for name in (script, "model.v"):
+        if not (outdir / name).is_file():
+            raise LgccError(f"{outdir / name}: not found; is {outdir} the output of 'lgcc compile --target verilog'?")
     binary = yosys_binary()
     log = outdir / f"{Path(script).stem}.log"
     try:

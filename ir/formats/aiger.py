@@ -241,7 +241,7 @@ class _Lines:
         for k, line in enumerate(text):
             if line == "c":
                 for comment in text[k + 1:]:
-                    note = parse_annotation(comment) or note
+                    note = parse_annotation(comment, self.where) or note
                 break
             if not line:
                 continue

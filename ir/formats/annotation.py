@@ -32,15 +32,20 @@ def annotation_text(graph: Graph) -> str | None:
     return json.dumps(data, sort_keys=True, separators=(",", ":")) if data else None
 
 
-def parse_annotation(comment: str) -> dict[str, Any] | None:
-    """The annotation in a comment's text (without the comment marker), or None if it is not one."""
+def parse_annotation(comment: str, where: str = "<netlist>") -> dict[str, Any] | None:
+    """The annotation in a comment's text (without the comment marker), or None if it is not one.
+
+    A comment that starts like one but is not valid JSON is a :class:`FormatError`:
+    a file cut inside it would otherwise silently lose its head and encoding.
+    """
     text = comment.strip()
     if not text.startswith(TAG + " {"):
         return None
     try:
         data = json.loads(text[len(TAG):])
     except json.JSONDecodeError:
-        return None
+        raise FormatError(f"{where}: the '{TAG} {{...}}' comment (head/encoding) is not valid JSON; "
+                          "the file is truncated or corrupt") from None
     return data if isinstance(data, dict) else None
 
 

@@ -147,7 +147,7 @@ def parse(text: str, where: str = "<blif>") -> _Netlist:
     net = _Netlist()
     for raw in text.splitlines():
         if raw.lstrip().startswith("#"):
-            note = parse_annotation(raw.lstrip()[1:])
+            note = parse_annotation(raw.lstrip()[1:], where)
             if note is not None:
                 net.annotation = note
     current: _Cover | None = None
@@ -193,6 +193,9 @@ def parse(text: str, where: str = "<blif>") -> _Netlist:
                               "(lgcc reads combinational .names netlists)")
         elif head not in _IGNORED:
             raise FormatError(f"{where}:{number}: unknown BLIF directive '{head}'")
+    if net.annotation is not None and not seen_end:
+        # lgcc always ends its BLIF with .end: one of ours without it was cut short
+        raise FormatError(f"{where}: no .end after the last line; the file is truncated")
     return net
 
 
@@ -221,7 +224,7 @@ def read(path: str | os.PathLike) -> Graph:
     """Read a BLIF file into a simplified graph (with the head, if the lgcc comment is present)."""
     path = require_file(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not a BLIF file (binary data)") from None
     return from_text(text, str(path))

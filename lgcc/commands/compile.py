@@ -50,10 +50,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--passes", metavar="A,B,C", help="run these IR passes instead of the -O pipeline")
     parser.add_argument("--prefix", metavar="NAME", default=None,
                         help="name prefix of the generated symbols/modules (two models can link together)")
+    owner: dict[str, tuple[str, str, Any]] = {}  # dest -> (target, option, default)
     for name in sorted(TARGETS):
         mod = _target_module(name, required=False)
         if mod is not None:
+            known = len(parser._actions)
             mod.add_arguments(parser)
+            owner.update((a.dest, (name, a.option_strings[0], a.default)) for a in parser._actions[known:])
+    parser.set_defaults(_target_options=owner)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse an empty -o or --prefix and options of another target (they would be silently ignored)."""
+    if not args.output:
+        raise LgccError("-o/--output must name a folder (it is empty)")
+    if args.prefix is not None and not args.prefix:
+        raise LgccError("--prefix must not be empty (leave it out for the default)")
+    for dest, (target, option, default) in getattr(args, "_target_options", {}).items():
+        if target != args.target and getattr(args, dest, default) != default:
+            raise LgccError(f"{option} is an option of --target {target}, not of --target {args.target}")
 
 
 def _load(args: argparse.Namespace):
@@ -80,6 +95,7 @@ def _summary_line(args: argparse.Namespace, before: int, summary: dict[str, Any]
 def run(args: argparse.Namespace) -> int:
     """Load, optimize, hand over to the target, print a one-line summary."""
     t0 = time.perf_counter()
+    _check_options(args)
     mod = _target_module(args.target, required=True)
     loaded, graph = _load(args)
     summary = mod.compile_target(graph, args.output, args)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lgcc.ir.dump import DEFAULT_MAX_NODES, FORMATS, dump, select
+from lgcc.ir.errors import LgccError
 from lgcc.ir.fileio import atomic_write
 from lgcc.loading import load_graph
 
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, select, render, write."""
+    if args.max_nodes < 0:
+        raise LgccError(f"--max-nodes must be >= 0 (0: no limit), got {args.max_nodes}")
     graph = load_graph(args.file)
     sel = select(graph, layers=args.layers, cone=args.cone, klass=args.klass)
     text = dump(graph, args.format, sel, max_nodes=args.max_nodes)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
+from pathlib import Path
 
 from lgcc.ir.errors import LgccError
+from lgcc.ir.fileio import check_output_file
+from lgcc.loading import CHECKPOINT_EXTS
 
 NAME = "train"
 HELP = "train a logic gate network (CPU, CUDA, or several processes under torchrun) and save a checkpoint"
@@ -42,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model", "unset options take the dataset's defaults:\n" + "\n".join(
         f"  {name}: " + " ".join(f"{k}={v}" for k, v in d.items() if k in shown) for name, d in DEFAULTS.items()))
     model.add_argument("--layers", type=int, help="number of LogicLayers")
-    model.add_argument("--width", type=int, help="gates per layer (a multiple of the number of classes)")
+    model.add_argument("--width", type=int, help="gates per layer (a multiple of the number of classes; "
+                       "the default width is rounded down to one)")
     model.add_argument("--tau", type=float, help="GroupSum temperature")
     model.add_argument("--bits", type=int, help="thermometer thresholds per raw feature")
     model.add_argument("--encoding", choices=("uniform", "quantile"), help="where the thresholds go")
@@ -67,11 +72,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
 
-def _config(args: argparse.Namespace, dataset_key: str):
+def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
     from lgcc.frontend.training import TrainConfig
 
     values = dict(DEFAULTS[dataset_key])
     values.setdefault("connections", "random")
+    # GroupSum needs the width to be a multiple of the classes: a default width is
+    # rounded down to one (a user's file may have any number of classes)
+    values["width"] = max(n_classes, values["width"] - values["width"] % n_classes)
     for name in ("layers", "width", "tau", "bits", "encoding", "batch_size", "lr", "connections"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
@@ -82,10 +90,12 @@ def _config(args: argparse.Namespace, dataset_key: str):
     for name, low in (("batch_size", 1), ("bits", 1), ("steps", 1)):
         if values.get(name) is not None and values[name] < low:
             raise LgccError(f"--{name.replace('_', '-')} must be >= {low}")
-    if values["epochs"] is not None and not values["epochs"] > 0:
-        raise LgccError("--epochs must be > 0")
-    if not values["tau"] > 0 or not values["lr"] > 0:
-        raise LgccError("--tau and --lr must be > 0")
+    if values["epochs"] is not None and not 0 < values["epochs"] < math.inf:
+        raise LgccError("--epochs must be a finite number > 0")
+    if not 0 < values["tau"] < math.inf or not 0 < values["lr"] < math.inf:
+        raise LgccError("--tau and --lr must be finite numbers > 0")
+    if not math.isfinite(args.grad_factor):
+        raise LgccError(f"--grad-factor must be a finite number, got {args.grad_factor}")
     return TrainConfig(seed=args.seed, init=args.init, grad_factor=args.grad_factor,
                        implementation=args.implementation, **values)
 
@@ -126,8 +136,13 @@ def run(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise LgccError("--threads must be >= 1")
         torch.set_num_threads(args.threads)
+    if args.output is not None:
+        check_output_file(args.output)  # before training, not after minutes of it
+        if Path(args.output).suffix.lower() not in CHECKPOINT_EXTS:  # else no lgcc command would read it
+            raise LgccError(f"{args.output}: a checkpoint needs the extension {', '.join(CHECKPOINT_EXTS)} "
+                            "(convert it to .lgir/.blif/.aig afterwards with 'lgcc convert')")
     data = load_dataset(args.dataset)
-    cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file")
+    cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file", data.n_classes)
     rank, world, device = _setup_distributed(args.device)
     try:
         torch.manual_seed(cfg.seed)
@@ -156,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
                       f"{', %d processes' % world if world > 1 else ''})"
                       + (f"; saved {args.output}" if args.output else ""))
             sys.stdout.flush()
+        if world > 1:  # every rank waits for rank 0's save: gloo aborts a rank whose peer is still busy
+            torch.distributed.barrier()
     finally:
         if world > 1 and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

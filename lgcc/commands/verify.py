@@ -33,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
     """Compare; print the verdict; on a difference print the counterexample and fail."""
     if args.vectors < 1:
         raise LgccError("--vectors must be at least 1")
+    if args.seed < 0:
+        raise LgccError(f"--seed must be >= 0, got {args.seed}")
+    if not args.abc_timeout > 0:
+        raise LgccError(f"--abc-timeout must be > 0 seconds, got {args.abc_timeout}")
     a, b = load_graph(args.a), load_graph(args.b)
     res = check_equivalence(a, b, vectors=args.vectors, seed=args.seed, use_abc=not args.no_abc,
                             abc_timeout=args.abc_timeout)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from lgcc.backends.verilog.yosys import FLOWS, format_report, run_flow
+from lgcc.ir.errors import LgccError
 
 NAME = "verilog-report"
 HELP = "run Yosys on the output of 'lgcc compile --target verilog' and print LUTs, flip-flops, logic depth"
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected Yosys flows and print their figures."""
+    if args.timeout is not None and not args.timeout > 0:
+        raise LgccError(f"--timeout must be > 0 seconds, got {args.timeout}")
     flows = list(FLOWS) if args.flow == "all" else [args.flow]
     reports = [run_flow(args.outdir, flow, timeout=args.timeout) for flow in flows]
     if args.json:

@@ -166,6 +166,19 @@ def test_packed_tables(tmp_path, offset_graph, monkeypatch):
     np.testing.assert_array_equal(model.scores(x), sim.scores(offset_graph, x))
 
 
+@pytest.mark.parametrize("isa", sorted({"portable", RUNNABLE[-1]}))
+def test_unscaled_slot_tables(tmp_path, offset_graph, monkeypatch, isa):
+    """Slot references are stored times 8 while that fits 16 bits, else plain: force the plain path."""
+    render_mod = importlib.import_module("lgcc.backends.c.render")
+    monkeypatch.setattr(render_mod, "slot_scale", lambda n_slots: 1)
+    write_library(offset_graph, tmp_path, isa=isa, extra_flags=FAST)
+    assert "#define SLOT_SCALE 1" in (tmp_path / "model.c").read_text()
+    model = load(tmp_path)
+    x = random_bits(offset_graph, 300, seed=10)
+    np.testing.assert_array_equal(model.scores(x), sim.scores(offset_graph, x))
+    np.testing.assert_array_equal(model.outputs(x), sim.simulate(offset_graph, x))
+
+
 def test_trained_model(trained_graph, tmp_path):
     """A trained, lowered model (encoding + GroupSum): bits and raw features agree with the oracle."""
     g = trained_graph.graph

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from lgcc.backends.c import COptions, render
+from lgcc.backends.c.fuse import FUSED_BASE, MAX_FUSED_KINDS, kind_expr, kind_gates
 from lgcc.backends.c.render import c_expr
 from lgcc.backends.c.schedule import schedule
 from lgcc.backends.c.tables import string_literal
@@ -67,27 +68,58 @@ def test_gate_expressions_come_from_the_table():
             assert eval(expr, {}, {"a": -a, "b": -b}) & 1 == TRUTH[op, c]  # noqa: S307 - fixed table
 
 
+def test_fused_expressions_select_between_two_gates():
+    """A fused kind's C expression is c ? g1(a, b) : g0(a, b) on all eight input cases."""
+    for kind in range(FUSED_BASE, FUSED_BASE + 256):
+        g0, g1 = kind_gates(kind)
+        expr = kind_expr(kind).replace("ZERO", "0").replace("ONES", "-1")
+        for a, b, c in np.ndindex(2, 2, 2):
+            want = TRUTH[g1 if c else g0, 2 * a + b]
+            assert eval(expr, {}, {"a": -a, "b": -b, "c": -c}) & 1 == want  # noqa: S307 - fixed table
+
+
 def test_schedule_reuses_slots():
     """A layered network needs about two layers of slots, not one slot per gate."""
     g = random_layered_graph(50, [300] * 8, k=3, seed=1)
     s = schedule(g)
     assert s.n_slots <= 2 + 50 + 2 * 300 + 8
-    assert s.n_gates <= g.n_gates
-    dst = s.triples[:, 2]
-    # gates are grouped by type in runs that the groups table describes exactly
-    assert int(s.groups[:, 1].sum()) == s.n_gates
-    assert np.array_equal(np.repeat(s.groups[:, 0], s.groups[:, 1]), s.ops)
-    assert dst.min() >= 2 + 0 and dst.max() < s.n_slots
+    assert s.n_instructions < s.n_gates <= g.n_gates  # some gate pairs were fused
+    # instructions are grouped by kind in runs that the groups table describes exactly
+    assert int(s.groups[:, 1].sum()) == s.n_instructions
+    assert np.array_equal(np.repeat(s.groups[:, 0], s.groups[:, 1]), s.kinds)
+    assert s.results.min() >= 2 and s.results.max() < s.n_slots
+    assert s.table().size == 3 * s.n_instructions + int((s.kinds >= FUSED_BASE).sum())
 
 
-def _run_slot_program(graph, words: np.ndarray) -> np.ndarray:
-    """Execute the schedule the way the C engine does: one slot array, gates in table order."""
-    s = schedule(graph)
+def test_fusion_absorbs_single_reader_gates():
+    """In five_gates, p = x&y is read only by r = p|q, and r only by the output s: one pair is fused
+    (never both: no chains of three); q (two readers) and the outputs stay instructions."""
+    s = schedule(five_gates())
+    assert (s.n_gates, s.n_instructions) == (5, 4)
+    assert int((s.kinds >= FUSED_BASE).sum()) == 1
+    assert schedule(five_gates(), fuse=False).n_instructions == 5
+
+
+def test_fused_kinds_are_capped():
+    """Random graphs use every gate, so the fused kinds are many; only the commonest are kept."""
+    g = random_layered_graph(64, [2000] * 4, k=4, seed=3)
+    s = schedule(g)
+    fused = s.kinds[s.kinds >= FUSED_BASE]
+    assert fused.size > 0 and len(set(fused.tolist())) <= MAX_FUSED_KINDS
+
+
+def _run_slot_program(graph, words: np.ndarray, fuse: bool = True) -> np.ndarray:
+    """Execute the schedule the way the C engine does: one slot array, instructions in table order."""
+    s = schedule(graph, fuse=fuse)
     ws = np.zeros((s.n_slots, words.shape[1]), dtype=np.uint64)
     ws[1] = ~np.uint64(0)
     ws[2:2 + graph.n_inputs] = words
-    for op, (a, b, dst) in zip(s.ops, s.triples):  # a test-sized graph: one gate at a time
-        ws[dst] = eval_words(np.array([op]), ws[a][None], ws[b][None])[0]
+    for kind, (a, b, c), dst in zip(s.kinds, s.operands, s.results):  # a test-sized graph: one at a time
+        if kind < FUSED_BASE:
+            ws[dst] = eval_words(np.array([kind]), ws[a][None], ws[b][None])[0]
+        else:
+            v0, v1 = (eval_words(np.array([g]), ws[a][None], ws[b][None])[0] for g in kind_gates(kind))
+            ws[dst] = (ws[c] & v1) | (~ws[c] & v0)
     out = ws[s.out_slot]
     return np.where(graph.out_neg[:, None], ~out, out)
 
@@ -95,9 +127,11 @@ def _run_slot_program(graph, words: np.ndarray) -> np.ndarray:
 @settings(max_examples=40, deadline=None)
 @given(g=graphs(max_inputs=8, max_gates=50, max_outputs=10))
 def test_slot_program_equals_simulator(g):
-    """Slot reuse (handed on to the last reader, or recycled after a level) never clobbers a live value."""
+    """Slot reuse (handed on to the last reader, or recycled after a level) never clobbers a live value,
+    with and without fused gate pairs."""
     words = np.random.default_rng(0).integers(0, 2**63, (g.n_inputs, 2), dtype=np.uint64)
-    np.testing.assert_array_equal(_run_slot_program(g, words), simulate_words(g, words))
+    for fuse in (True, False):
+        np.testing.assert_array_equal(_run_slot_program(g, words, fuse), simulate_words(g, words))
 
 
 def test_slot_program_layered():
@@ -134,6 +168,12 @@ def test_missing_compiler_names_what_to_install(tmp_path):
     (tmp_path / "model.c").write_text("int x;\n")
     with pytest.raises(LgccError, match="not found"):
         build(tmp_path, isa="portable", cc="no-such-cc-1234")
+
+
+def test_missing_compiler_from_cc_variable_says_so(monkeypatch):
+    monkeypatch.setenv("CC", "no-such-cc-5678 -O2")
+    with pytest.raises(LgccError, match=r"'no-such-cc-5678' \(named by \$CC\) not found"):
+        find_compiler(None)
 
 
 def test_neon_needs_an_aarch64_compiler(tmp_path):

@@ -126,6 +126,17 @@ def test_failed_render_leaves_no_files(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_report_without_yosys_fails_before_writing(tmp_path, monkeypatch):
+    import lgcc.backends.verilog.yosys as yosys
+
+    monkeypatch.setattr(yosys.shutil, "which", lambda name: None)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(LgccError, match="yosys is not installed"):
+        compile_target(five_gate_graph(), tmp_path / "out", parser.parse_args(["--report"]))
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_compile(tmp_path, capsys):
     """``lgcc compile --target verilog`` through the real CLI, with ``--report`` running Yosys."""
     from lgcc.cli import main

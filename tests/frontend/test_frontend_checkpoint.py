@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 
 import pytest
 import torch
@@ -62,12 +63,35 @@ def test_foreign_truncated_and_state_dict_files(tmp_path):
         truncated.write_bytes(data[:cut])
         with pytest.raises(FormatError, match="truncated or corrupt"):
             lgcc.load(truncated)
+    from lgcc.ir.formats import lgir
+    from lgcc.ir.random import random_layered_graph
+
+    lgir.write(random_layered_graph(4, [6], seed=1), tmp_path / "graph.pt")  # a graph under the wrong name
+    with pytest.raises(FormatError, match="rename it to .lgir"):
+        lgcc.load(tmp_path / "graph.pt")
     sd = tmp_path / "sd.pt"
     torch.save(_model().state_dict(), sd)
     with pytest.raises(FormatError, match="state_dict"):
         lgcc.load(sd)
     with pytest.raises(LgccError, match="no such file"):
         lgcc.load(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("pkl", [b"\x80\x02h\x05.", b"\x80\x02", b"\x80\x02]q\x00(K\x01e"])
+def test_damaged_pickle_inside_the_zip(tmp_path, pkl):
+    import zipfile
+
+    good = lgcc.save(_model(), tmp_path / "good.pt")
+    bad = tmp_path / "bad.pt"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():  # the same archive with a damaged pickle (KeyError / empty EOFError in torch)
+            zout.writestr(info, pkl if info.filename.endswith("data.pkl") else zin.read(info.filename))
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        lgcc.load(bad)
+    from lgcc.loading import load_graph
+
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        load_graph(bad)
 
 
 def test_newer_version_and_corrupt_content(tmp_path):
@@ -86,6 +110,28 @@ def test_newer_version_and_corrupt_content(tmp_path):
     torch.save(bad, tmp_path / "nan.pt")
     with pytest.raises(FormatError, match="layer 1 .* NaN"):
         lgcc.frontend.lower(tmp_path / "nan.pt")
+
+
+@pytest.mark.parametrize("layer, field, value, message", [
+    (1, "in_dim", "x", "in_dim must be an integer, got 'x'"),
+    (1, "in_dim", 10**12, "in_dim and out_dim must be in 1.."),  # not: allocate terabytes
+    (1, "out_dim", float("inf"), "out_dim must be an integer"),
+    (0, "n_features", {"a": 1}, "n_features must be an integer, got dict"),
+    (3, "tau", float("nan"), "tau must be a finite number"),
+    (3, "k", torch.zeros(2), "k must be an integer, got Tensor"),
+    (1, "grad_factor", None, "grad_factor must be a finite number"),
+    (2, "kind", torch.zeros(3), "unknown layer kind None"),
+])
+def test_malformed_layer_fields_are_one_line_errors(tmp_path, layer, field, value, message):
+    from lgcc.loading import load_graph
+
+    blob = torch.load(lgcc.save(_model(), tmp_path / "m.pt"), weights_only=True)
+    blob["layers"][layer][field] = value
+    torch.save(blob, tmp_path / "bad.pt")
+    # the torch path and the torch-free reader give the same error (lowering never reads grad_factor)
+    for read in (lgcc.load,) if field == "grad_factor" else (lgcc.load, load_graph):
+        with pytest.raises(FormatError, match=re.escape(message)):
+            read(tmp_path / "bad.pt")
 
 
 def test_save_is_atomic_and_checks_metadata(tmp_path):

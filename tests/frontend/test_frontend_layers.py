@@ -105,6 +105,14 @@ def test_eval_mode_is_the_argmax_gate_on_bits(impl):
     assert np.array_equal(out.numpy(), expect.astype(np.float32))
 
 
+@pytest.mark.parametrize("impl", ["python", "cpu"])
+def test_integer_bits_train_like_float_bits(impl):
+    layer = LogicLayer(6, 12, implementation=impl, generator=torch.Generator().manual_seed(3))
+    bits = torch.randint(0, 2, (5, 6), generator=torch.Generator().manual_seed(4))
+    for x in (bits, bits.bool(), bits.to(torch.uint8)):  # ints would truncate the relaxed outputs to 0
+        assert torch.equal(layer(x), layer(bits.float()))
+
+
 def test_connections():
     gen = torch.Generator().manual_seed(0)
     a, b = random_connections(10, 20, gen)

@@ -58,16 +58,37 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     (["--dataset", "iris", "--width", "31"], "multiple of the 3 classes"),
     (["--dataset", "iris", "--steps", "0"], "--steps must be >= 1"),
     (["--dataset", "iris", "--device", "tpu"], "unknown --device"),
+    (["--dataset", "iris", "--epochs", "inf"], "--epochs must be a finite number"),
+    (["--dataset", "iris", "-o", "no/such/folder/m.pt"], "does not exist"),
+    (["--dataset", "iris", "-o", ""], "the output file name is empty"),
+    (["--dataset", "iris", "-o", "model.lgir"], "a checkpoint needs the extension .pt, .pth, .ckpt"),
+    (["--dataset", "iris", "--lr", "inf"], "--tau and --lr must be finite numbers > 0"),
+    (["--dataset", "iris", "--grad-factor", "nan"], "--grad-factor must be a finite number"),
 ])
 def test_train_cli_errors_are_one_line(args, message, capsys):
     code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-def test_bad_npz_is_a_clear_error(tmp_path, capsys):
-    np.savez(tmp_path / "bad.npz", features=np.zeros((3, 2)))
+@pytest.mark.parametrize("arrays, message", [
+    (dict(features=np.zeros((3, 2))), "needs arrays 'X'"),
+    (dict(X=np.zeros((0, 4)), y=np.zeros(0)), "X holds no samples"),
+    (dict(X=np.array([["a", "b"]] * 4), y=np.arange(4)), "X is not numeric"),
+    (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((0, 2)), y_test=np.zeros(0)), "X_test holds no samples"),
+])
+def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
+    np.savez(tmp_path / "bad.npz", **arrays)
     code, _, err = _train(capsys, "--dataset", str(tmp_path / "bad.npz"), "--quiet")
-    assert code == 2 and "needs arrays 'X'" in err
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_default_width_fits_any_number_of_classes(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "three.npz", X=rng.normal(size=(60, 3)), y=np.arange(60) % 3)
+    code, out, err = _train(capsys, "--dataset", str(tmp_path / "three.npz"), "--layers", "1", "--steps", "2",
+                            "--threads", "1", "--quiet", "--json")
+    assert code == 0, err
+    assert json.loads(out)["gates"] == 1998  # the file default 2000, rounded down to a multiple of 3
 
 
 def test_ddp_on_two_cpu_processes_averages_gradients(tmp_path):

@@ -111,3 +111,12 @@ def test_bad_files(data, match):
 def test_missing_file(tmp_path):
     with pytest.raises(FormatError, match="no such file"):
         aiger.read(tmp_path / "none.aig")
+
+
+def test_file_cut_inside_the_lgcc_comment_is_an_error():
+    from lgcc.ir.random import random_layered_graph
+
+    data = aiger.to_bytes(with_extras(random_layered_graph(6, [10, 6], k=2, seed=2), seed=1), binary=True)
+    assert aiger.from_bytes(data).head is not None
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        aiger.from_bytes(data[:-20], "cut.aig")  # else the head and encoding would silently vanish

@@ -146,3 +146,23 @@ def test_foreign_annotation_that_does_not_fit_is_an_error():
            ".model m\n.inputs a\n.outputs y\n.names a y\n1 1\n.end\n"
     with pytest.raises(FormatError, match="does not match the netlist"):
         blif.from_text(text)
+
+
+def test_lgcc_blif_cut_short_is_an_error():
+    from lgcc.ir.random import random_layered_graph
+
+    text = blif.to_text(with_extras(random_layered_graph(6, [10, 6], k=2, seed=2), seed=1))
+    assert text.rstrip().endswith(".end")
+    with pytest.raises(FormatError, match="truncated"):
+        blif.from_text(text[:text.rindex("\n1") + 1], "cut.blif")  # last cover lost its cube: a constant 0
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        blif.from_text(text[:text.index("# lgcc {") + 30], "cut.blif")
+    assert blif.from_text(text.replace(".end\n", "").replace("# lgcc {", "# other {")).n_outputs == 6
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path):
+    path = tmp_path / "win.blif"
+    path.write_bytes(b"\xef\xbb\xbf.model m\r\n.inputs a b\r\n.outputs y\r\n.names a b y\r\n11 1\r\n.end\r\n")
+    g = blif.read(path)
+    assert (g.n_inputs, g.n_outputs) == (2, 1)
+    assert simulate(g, np.array([[0, 0], [1, 0], [0, 1], [1, 1]]))[:, 0].tolist() == [False, False, False, True]

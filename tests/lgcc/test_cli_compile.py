@@ -52,13 +52,39 @@ def test_compile_with_optimizer(model_file, tmp_path, capsys):
     (["--prefix", "1bad"], "prefix"),
     (["--passes", ","], "--passes"),
     (["-O", "-1"], "-O"),
+    (["--threads", "0"], "--threads must be at least 1"),
+    (["--prefix", ""], "--prefix must not be empty"),
+    (["--pipeline", "2"], "--pipeline is an option of --target verilog, not of --target c"),
+    (["--target", "verilog", "--isa", "avx2"], "--isa is an option of --target c"),
+    (["--target", "verilog", "--top", ""], "--top ''"),
 ])
 def test_errors_leave_no_output(model_file, tmp_path, capsys, extra, message):
     out = tmp_path / "never"
     assert main(["compile", str(model_file), "-o", str(out), *extra]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lgcc: error:") and message in err and err.count("\n") == 1
-    assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
+    assert not out.exists(), "a failed compile left its output folder behind"
+
+
+def test_empty_output_is_refused(model_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compile", str(model_file), "-o", ""]) == 2  # not: write into the current folder
+    assert "-o/--output must name a folder" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_output_that_is_a_file(model_file, tmp_path, capsys):
+    out = tmp_path / "taken"
+    out.write_text("keep me")
+    assert main(["compile", str(model_file), "-o", str(out)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err and out.read_text() == "keep me"
+
+
+def test_failed_build_keeps_an_existing_folder(model_file, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["compile", str(model_file), "-o", str(out), "--cc", "no-such-compiler-xyz"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_missing_model(tmp_path, capsys):

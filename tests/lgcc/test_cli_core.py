@@ -30,6 +30,14 @@ def test_unknown_command_is_one_line_exit_2():
     assert len(lines) == 1 and lines[0].startswith("lgcc: error:")
 
 
+def test_unknown_option_points_to_the_subcommand_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["stats", "model.lgir", "--no-such-option"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1
+    assert "unrecognized arguments: --no-such-option" in err[0] and "'lgcc stats --help'" in err[0]
+
+
 def test_every_subcommand_has_help_with_an_example():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

@@ -80,3 +80,14 @@ def test_verify_of_different_interfaces_exits_1(model, tmp_path, capsys):
     save_graph(trained_like_graph(13, [20, 9], k=3, seed=1), tmp_path / "other.lgir")
     assert main(["verify", str(model), str(tmp_path / "other.lgir")]) == 1
     assert "input counts differ" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--seed", "-1"], "--seed must be >= 0"),
+    (["--abc-timeout", "0"], "--abc-timeout must be > 0"),
+    (["--vectors", "0"], "--vectors must be at least 1"),
+])
+def test_verify_bad_options_are_one_line_exit_2(model, capsys, option, message):
+    assert main(["verify", str(model), str(model), *option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]

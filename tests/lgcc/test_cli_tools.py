@@ -92,6 +92,11 @@ BAD = {
     "cycle in BLIF": (lambda t, m: ["convert", put(t, "cycle.blif", CYCLIC_BLIF), "-o", t / "out.lgir"], "cycle"),
     "cycle in AIGER": (lambda t, m: ["convert", put(t, "cycle.aag", CYCLIC_AAG), "-o", t / "out.lgir"], "cycle"),
     "too many nodes": (lambda t, m: ["dump", m, "--max-nodes", "10", "-o", t / "out.txt"], "--max-nodes 10"),
+    "negative max nodes": (lambda t, m: ["dump", m, "--max-nodes", "-1"], "--max-nodes must be >= 0"),
+    "output folder missing": (lambda t, m: ["convert", m, "-o", t / "no" / "m.blif"], "does not exist"),
+    "output is a folder": (lambda t, m: ["dump", m, "-o", t], "is a folder"),
+    "verilog-report timeout": (lambda t, m: ["verilog-report", t, "--timeout", "0"], "--timeout must be > 0"),
+    "verilog-report no model.v": (lambda t, m: ["verilog-report", put(t, "synth.ys", "").parent], "model.v: not found"),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lgcc.backends.c import write_library
+from lgcc.ir import Encoding
 from lgcc.ir.errors import LgccError
 from lgcc.ir.random import random_layered_graph
 from lgcc.ir.testing import random_bits
@@ -76,7 +77,7 @@ def test_bad_inputs_raise(model, bad, match):
     assert issubclass(RuntimeModelError, LgccError)
 
 
-@pytest.mark.parametrize("threads", [-1, 1.5, "2", True])
+@pytest.mark.parametrize("threads", [-1, 1.5, "2", True, 2 ** 31, 2 ** 40])
 def test_bad_threads(model, graph, threads):
     with pytest.raises(RuntimeModelError, match="threads"):
         model.predict(random_bits(graph, 3), threads=threads)
@@ -118,6 +119,12 @@ def test_bad_libraries(outdir, tmp_path):
     (copy2 / "model.json").write_text(json.dumps({**meta, "isa": other}))
     with pytest.raises(RuntimeModelError, match="cannot run"):
         load(copy2)
+    (copy2 / "model.json").write_text(json.dumps({**meta, "cdef": "int broken("}))
+    with pytest.raises(RuntimeModelError, match="corrupt C declarations"):
+        load(copy2)
+    (tmp_path / "model.pt").write_text("a checkpoint, not a library")
+    with pytest.raises(RuntimeModelError, match="not a compiled model"):
+        load(tmp_path / "model.pt")
     junk = tmp_path / "j"
     junk.mkdir()
     (junk / "libmodel.so").write_text("not a library")
@@ -134,3 +141,22 @@ def test_head_less_model(tmp_path):
     np.testing.assert_array_equal(m.outputs(x), sim.simulate(g, x))
     with pytest.raises(RuntimeModelError, match="no GroupSum head"):
         m.scores(x)
+
+
+def test_integer_features_get_a_hint(tmp_path):
+    g = random_layered_graph(6, [12, 6], k=2, seed=3)
+    g = g.copy(encoding=Encoding(3, np.repeat(np.arange(3, dtype=np.int32), 2),
+                                 np.tile(np.array([0.5, 1.5], np.float32), 3)))
+    write_library(g, tmp_path, isa="portable", extra_flags=("-O1",))
+    m = load(tmp_path)
+    x = np.array([[0, 1, 2], [2, 2, 0]])
+    np.testing.assert_array_equal(m.predict(x.astype(np.float32)), sim.predict(g, g.encoding.encode(x)))
+    with pytest.raises(RuntimeModelError, match="pass raw features as floats"):
+        m.predict(x)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(m.predict(torch.tensor(x, dtype=torch.bfloat16)), m.predict(x.astype(np.float32)))
+    g1 = g.copy(encoding=Encoding(6, np.arange(6, dtype=np.int32), np.full(6, 0.5, np.float32)))
+    write_library(g1, tmp_path / "one_bit", isa="portable", extra_flags=("-O1",))
+    pixels = np.array([[0, 255, 3, 0, 1, 9]], np.uint8)  # as many features as input bits, e.g. mnist5k
+    with pytest.raises(RuntimeModelError, match="0 or 1; integer arrays are read as bits"):
+        load(tmp_path / "one_bit").predict(pixels)

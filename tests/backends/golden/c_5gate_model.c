@@ -18,6 +18,17 @@
 #error "the generated tables assume a little-endian target"
 #endif
 
+/* Compiled as it is, this file is the whole library.  lgcc's build compiles it twice at once,
+ * with -DLGCC_PART=1 (the gate engine: eval_gates and its tables) and -DLGCC_PART=2 (the
+ * rest), and links both objects: two cores make the C compiler step ~30% shorter. */
+#ifndef LGCC_PART
+#define LGCC_PART 0
+#define ENGINE static
+#else
+#define ENGINE __attribute__((visibility("hidden"))) /* shared by the two parts, not exported */
+#endif
+#define eval_gates five_eval_gates_
+
 /* Vector width, picked from the compiler flags: one source serves every ISA. */
 #if defined(LGCC_PORTABLE)
 #define VBYTES 8
@@ -49,6 +60,10 @@ typedef uint64_t V __attribute__((vector_size(VBYTES)));
 typedef uint64_t V1 __attribute__((vector_size(8)));
 #define ZERO ((V){0})
 #define ONES (~(V){0})
+/* The word of a slot.  Tables hold slot * SLOT_SCALE: with 8 (8 bytes per lane) the byte offset
+ * is one multiply by LANES, which x86 folds into the address (scale 1, 2, 4 or 8). */
+#define SLOT_SCALE 8
+#define SLOT(ws, t) (*(V *)((char *)(ws) + (size_t)(t) * (VBYTES / SLOT_SCALE)))
 
 #define ABI_VERSION 2
 #define N_INPUTS 3
@@ -56,6 +71,7 @@ typedef uint64_t V1 __attribute__((vector_size(8)));
 #define N_OUTPUTS 2
 #define N_CLASSES 2
 #define N_GATES 5
+#define N_INSTRUCTIONS 4 /* a fused gate pair is one instruction */
 #define N_SLOTS 6
 #define N_GROUPS 4
 #define HAS_HEAD 1
@@ -67,45 +83,55 @@ typedef uint64_t V1 __attribute__((vector_size(8)));
 #define MAX_THREADS 256 /* more threads than this are not started */
 typedef uint16_t idx_t;
 
-/* (operand a, operand b, result) slots of every gate, in evaluation order. */
-static const union { unsigned char b[30]; uint16_t w[15]; } gate_tab __attribute__((aligned(64))) = { .w = {
-    2, 3, 5, 3, 4, 3, 5, 3, 5, 4, 3, 4, 2, 5, 2
+ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes);
+
+#if LGCC_PART != 2
+/* Slots (times SLOT_SCALE) of every instruction, in evaluation order: (operand a, operand b,
+ * result) for a gate, (a, b, c, result) for a fused gate pair (c ? g1(a, b) : g0(a, b)). */
+static const union { unsigned char b[26]; uint16_t w[13]; } gate_tab __attribute__((aligned(64))) = { .w = {
+    16, 24, 40, 24, 32, 24, 32, 24, 32, 40, 24, 16, 40
 } };
-/* Runs of equal gates: (gate type, count). */
+/* Runs of equal instructions: (kind, count); kinds 0-15 are gates, 16 + 16 g0 + g1 fused pairs. */
 static const union { unsigned char b[32]; uint32_t w[8]; } group_tab __attribute__((aligned(64))) = { .w = {
-    1, 1, 6, 1, 7, 2, 1, 1
+    1, 1, 6, 1, 7, 1, 23, 1
 } };
-/* Raw outputs: slot and negation flag of each output bit. */
+#endif
+
+#if LGCC_PART != 1
+/* Raw outputs: slot (times SLOT_SCALE) and negation flag of each output bit. */
 static const union { unsigned char b[4]; uint16_t w[2]; } out_tab __attribute__((aligned(64))) = { .w = {
-    2, 4
+    40, 32
 } };
 static const union { unsigned char b[2]; uint8_t w[2]; } outneg_tab __attribute__((aligned(64))) = { .w = {
     1, 1
 } };
-/* Per class: slots of its plain outputs, then of its negated outputs. */
+/* Per class: slots (times SLOT_SCALE) of its plain outputs, then of its negated outputs. */
 static const union { unsigned char b[4]; uint16_t w[2]; } cls_out_tab __attribute__((aligned(64))) = { .w = {
-    2, 4
+    40, 32
 } };
 /* Per class: number of plain outputs, of negated outputs, counter start value. */
 static const union { unsigned char b[24]; int32_t w[6]; } cls_tab __attribute__((aligned(64))) = { .w = {
     0, 1, 0, 0, 1, 0
 } };
+#endif
 
+#if LGCC_PART != 2
 /* ------------------------------------------------------------------ gates */
-/* Runs of equal gates, in chunks of up to 64 gates (unrolled by 4: ~12 instructions per gate, and
- * unrolling cut the gate time by ~10% with AVX-512, best of 8 runs; 8 gained nothing more).
+/* Runs of equal instructions, in chunks of up to 64 (gates unrolled by 4: ~12 instructions per gate,
+ * and unrolling cut the gate time by ~10% with AVX-512, best of 8 runs; 8 gained nothing more;
+ * fused pairs are not unrolled: it gained nothing measurable and cost ~8 ms of compile time each).
  * Before each chunk, a share of the lines [pf, pf + pf_bytes) is prefetched into L2 (the next
  * block's input rows when they come from memory: spread over the gate loop, those reads
  * overlap the work on this block).  While prefetching, chunks of 4 gates spread the prefetches
  * finely (bursts of them stall the loop): 65,536 rows of uint8 input, AVX-512, best of 15 calls:
  * 12.3 M/s with chunks of 64, 12.9 with 8, 13.7 with 4; without prefetching, chunks of 64 keep
  * the loop overhead lower. */
-static void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
+ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
 {
     const idx_t *t = gate_tab.w;
     const char *const pf_end = pf != NULL ? pf + pf_bytes : pf; /* no arithmetic on NULL */
     const size_t chunk = pf != NULL ? 4 : 64;
-    const size_t per_chunk = pf_bytes * chunk / 64 / N_GATES + 1; /* bytes / 64 * chunk / N_GATES */
+    const size_t per_chunk = pf_bytes * chunk / 64 / (N_INSTRUCTIONS ? N_INSTRUCTIONS : 1) + 1; /* lines * chunk / instructions */
     size_t g, i, c0, k;
     for (g = 0; g < N_GROUPS; g++) {
         const size_t n_group = group_tab.w[2 * g + 1];
@@ -116,25 +142,32 @@ static void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
             case 1: /* and */
 #pragma GCC unroll 4
                 for (i = 0; i < n; i++, t += 3) {
-                    const V a = ws[t[0]], b = ws[t[1]];
+                    const V a = SLOT(ws, t[0]), b = SLOT(ws, t[1]);
                     (void)a; (void)b;
-                    ws[t[2]] = a & b;
+                    SLOT(ws, t[2]) = a & b;
                 }
                 break;
             case 6: /* xor */
 #pragma GCC unroll 4
                 for (i = 0; i < n; i++, t += 3) {
-                    const V a = ws[t[0]], b = ws[t[1]];
+                    const V a = SLOT(ws, t[0]), b = SLOT(ws, t[1]);
                     (void)a; (void)b;
-                    ws[t[2]] = a ^ b;
+                    SLOT(ws, t[2]) = a ^ b;
                 }
                 break;
             case 7: /* or */
 #pragma GCC unroll 4
                 for (i = 0; i < n; i++, t += 3) {
-                    const V a = ws[t[0]], b = ws[t[1]];
+                    const V a = SLOT(ws, t[0]), b = SLOT(ws, t[1]);
                     (void)a; (void)b;
-                    ws[t[2]] = a | b;
+                    SLOT(ws, t[2]) = a | b;
+                }
+                break;
+            case 23: /* c ? or(a, b) : false(a, b) */
+                for (i = 0; i < n; i++, t += 4) {
+                    const V a = SLOT(ws, t[0]), b = SLOT(ws, t[1]), c = SLOT(ws, t[2]);
+                    (void)a; (void)b; (void)c;
+                    SLOT(ws, t[3]) = (c & (a | b)) | (~c & (ZERO));
                 }
                 break;
             default:
@@ -144,6 +177,9 @@ static void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
     }
 }
 
+#endif
+
+#if LGCC_PART != 1
 /* ---------------------------------------------------------- input packing */
 /* Rows -> bit-sliced words, in two steps over a block of 64*LANES rows, 64 inputs at a time.
  * 1. Row masks: the 64 input bytes of chunk q of a row become one uint64 (bit k = input
@@ -304,7 +340,7 @@ static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V
     size_t i = 0;
     int j;
     for (j = 0; j < CNT_BITS; j++) cnt[j] = cnt_out[j];
-#define IN(k) (ws[s[k]] ^ inv)
+#define IN(k) (SLOT(ws, s[k]) ^ inv)
     for (; i + 16 <= n; i += 16, s += 16) {
         csa(&ta, &ones, ones, IN(0), IN(1));
         csa(&tb, &ones, ones, IN(2), IN(3));
@@ -324,7 +360,7 @@ static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V
         add_at(cnt, 4, sixteens);
     }
 #undef IN
-    for (; i < n; i++, s++) add_at(cnt, 0, ws[*s] ^ inv);
+    for (; i < n; i++, s++) add_at(cnt, 0, SLOT(ws, *s) ^ inv);
     add_at(cnt, 0, ones);
     add_at(cnt, 1, twos);
     add_at(cnt, 2, fours);
@@ -406,7 +442,7 @@ static void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
 {
     size_t o, s;
     for (o = 0; o < N_OUTPUTS; o++) {
-        const V w = ws[out_tab.w[o]] ^ (outneg_tab.w[o] ? ONES : ZERO);
+        const V w = SLOT(ws, out_tab.w[o]) ^ (outneg_tab.w[o] ? ONES : ZERO);
         for (s = 0; s < n_valid; s++) out[s * N_OUTPUTS + o] = (uint8_t)((w[s >> 6] >> (s & 63)) & 1);
     }
 }
@@ -683,3 +719,5 @@ int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n
 {
     return run(IN_PACKED, OUT_OUTPUTS, packed, n, outputs, n_threads);
 }
+
+#endif
