@@ -69,6 +69,8 @@ def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None
     if not np.all(np.isfinite(x)):
         raise LgccError(f"{name}: features contain NaN or infinity")
     classes, labels = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise LgccError(f"{name}: the labels y hold {len(classes)} class; a classifier needs at least 2")
     labels = labels.astype(np.int64)
     return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)), value_range)
 

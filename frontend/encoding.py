@@ -80,6 +80,8 @@ class Thermometer(Thresholds):
             raise LgccError("Thermometer: n_bits must be >= 1")
         low = np.broadcast_to(np.asarray(low, dtype=np.float64), (n_features,))
         high = np.broadcast_to(np.asarray(high, dtype=np.float64), (n_features,))
+        if not np.all(high >= low):  # also catches NaN
+            raise LgccError("Thermometer.uniform: need low <= high for every feature (and no NaN)")
         steps = np.arange(1, n_bits + 1) / (n_bits + 1)
         return cls(low[:, None] + (high - low)[:, None] * steps[None, :])
 

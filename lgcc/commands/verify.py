@@ -14,6 +14,7 @@ HELP = "check two graphs for equivalence (exhaustive, random simulation, ABC cec
 EXAMPLES = [
     "lgcc verify model.lgir model.opt.lgir",
     "lgcc verify model.lgir model.opt.blif --vectors 4000000 --seed 7 --no-abc",
+    "lgcc verify model.lgir abc_output.blif --bits   # a netlist from ABC has no GroupSum head",
 ]
 
 
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vectors", type=int, default=DEFAULT_VECTORS, metavar="N",
                         help=f"random input vectors when there are more than 20 inputs (default {DEFAULT_VECTORS})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--bits", action="store_true",
+                        help="compare output bits only, ignoring GroupSum heads (e.g. against a netlist from "
+                             "another tool, which has none); the graphs need the same outputs in the same order")
     parser.add_argument("--no-abc", action="store_true", help="do not try an ABC cec proof")
     parser.add_argument("--abc-timeout", type=float, default=300.0, metavar="S",
                         help="time limit of ABC cec in seconds (default 300)")
@@ -38,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.abc_timeout > 0:
         raise LgccError(f"--abc-timeout must be > 0 seconds, got {args.abc_timeout}")
     a, b = load_graph(args.a), load_graph(args.b)
+    if args.bits:
+        a, b = a.copy(head=None), b.copy(head=None)
     res = check_equivalence(a, b, vectors=args.vectors, seed=args.seed, use_abc=not args.no_abc,
                             abc_timeout=args.abc_timeout)
     if res.equivalent:

@@ -135,3 +135,15 @@ def test_progress_redraws_on_a_terminal_and_writes_few_lines_to_logs():
         bar.close()
     assert log.getvalue().count("\n") == 10 and "train 100/100  loss 0.5000  acc 0.2500" in log.getvalue()
     assert "\r" in tty.getvalue() and "[" + "#" * 30 + "]" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
+def test_one_class_dataset_and_inverted_thermometer_range_are_refused(tmp_path, capsys):
+    from lgcc.frontend import Thermometer
+    from lgcc.ir.errors import LgccError
+
+    x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    np.savez(tmp_path / "one.npz", X=x, y=np.zeros(50, dtype=np.int64))
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "one.npz"), "--steps", "1")
+    assert code == 2 and "needs at least 2" in err
+    with pytest.raises(LgccError, match="low <= high"):
+        Thermometer.uniform(3, 2, low=1.0, high=0.0)

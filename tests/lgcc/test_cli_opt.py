@@ -91,3 +91,15 @@ def test_verify_bad_options_are_one_line_exit_2(model, capsys, option, message):
     assert main(["verify", str(model), str(model), *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_verify_bits_compares_against_a_headless_netlist(model, tmp_path, capsys):
+    """A netlist without the GroupSum head (as another tool writes it) is compared bit by bit with --bits."""
+    g = load_graph(model)
+    save_graph(g.copy(head=None), tmp_path / "plain.lgir")
+    assert main(["verify", str(model), str(tmp_path / "plain.lgir")]) == 1
+    assert "only one of the graphs has a GroupSum head" in capsys.readouterr().err
+    assert main(["verify", str(model), str(tmp_path / "plain.lgir"), "--bits"]) == 0
+    assert "equivalent (output bits" in capsys.readouterr().out
+    save_graph(g.copy(head=None, out_neg=~g.out_neg), tmp_path / "flipped.lgir")
+    assert main(["verify", str(model), str(tmp_path / "flipped.lgir"), "--bits"]) == 1
