@@ -122,15 +122,16 @@ static const union { unsigned char b[24]; int32_t w[6]; } cls_tab __attribute__(
  * fused pairs are not unrolled: it gained nothing measurable and cost ~8 ms of compile time each).
  * Before each chunk, a share of the lines [pf, pf + pf_bytes) is prefetched into L2 (the next
  * block's input rows when they come from memory: spread over the gate loop, those reads
- * overlap the work on this block).  While prefetching, chunks of 4 gates spread the prefetches
- * finely (bursts of them stall the loop): 65,536 rows of uint8 input, AVX-512, best of 15 calls:
- * 12.3 M/s with chunks of 64, 12.9 with 8, 13.7 with 4; without prefetching, chunks of 64 keep
+ * overlap the work on this block).  While prefetching, chunks of 2 instructions spread the
+ * prefetches finely (bursts of them stall the loop): 65,536 rows of uint8 input, AVX-512, best
+ * of 12 calls, ns per row: 77 with chunks of 1, 67 with 2, 70 with 3, 72 with 4, 71 with 8, 73
+ * with 16 (with fused pairs; before them, 4 was best); without prefetching, chunks of 64 keep
  * the loop overhead lower. */
 ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
 {
     const idx_t *t = gate_tab.w;
     const char *const pf_end = pf != NULL ? pf + pf_bytes : pf; /* no arithmetic on NULL */
-    const size_t chunk = pf != NULL ? 4 : 64;
+    const size_t chunk = pf != NULL ? 2 : 64;
     const size_t per_chunk = pf_bytes * chunk / 64 / (N_INSTRUCTIONS ? N_INSTRUCTIONS : 1) + 1; /* lines * chunk / instructions */
     size_t g, i, c0, k;
     for (g = 0; g < N_GROUPS; g++) {
