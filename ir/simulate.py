@@ -176,6 +176,8 @@ def _check_bits(graph: Graph, bits: np.ndarray) -> np.ndarray:
         raise GraphError(f"expected input bits of shape (N, {graph.n_inputs}), got {bits.shape}")
     if bits.dtype != np.bool_ and not np.issubdtype(bits.dtype, np.integer):
         raise GraphError(f"input bits must be bool or integer 0/1, got dtype {bits.dtype}")
+    if bits.dtype != np.bool_ and bits.size and (bits.min() < 0 or bits.max() > 1):
+        raise GraphError("input bits must be 0 or 1 (found other values); threshold or encode the data first")
     return bits
 
 

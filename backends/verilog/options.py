@@ -29,6 +29,13 @@ string chandle const static virtual extends import export bind final alias asser
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def check_module_name(name: str, option: str) -> None:
+    """:class:`LgccError` unless ``name`` (given by ``option``) can name a Verilog module."""
+    if not _IDENT.match(name) or name.lower() in _RESERVED:
+        raise LgccError(f"{option} {name!r} is not a usable Verilog module name "
+                        "(letters, digits and '_', not starting with a digit, not a keyword)")
+
+
 @dataclass(frozen=True)
 class VerilogOptions:
     """What to emit.
@@ -49,9 +56,7 @@ class VerilogOptions:
 
     def validated(self, graph: Graph) -> "VerilogOptions":
         """Check the options against ``graph``; return them with ``outputs`` resolved."""
-        if not _IDENT.match(self.top) or self.top.lower() in _RESERVED:
-            raise LgccError(f"--top {self.top!r} is not a usable Verilog module name "
-                            "(letters, digits and '_', not starting with a digit, not a keyword)")
+        check_module_name(self.top, "--top")
         if self.pipeline < 0:
             raise LgccError(f"--pipeline must be >= 0 (0: combinational), got {self.pipeline}")
         if self.reset and self.pipeline == 0:

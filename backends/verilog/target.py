@@ -10,7 +10,7 @@ from typing import Any
 
 from lgcc.ir.graph import Graph
 
-from .options import OUTPUT_MODES, VerilogOptions
+from .options import OUTPUT_MODES, VerilogOptions, check_module_name
 from .render import render, write_files
 from .yosys import format_report, run_flow, yosys_binary
 
@@ -38,6 +38,8 @@ def options_from_args(args: argparse.Namespace) -> VerilogOptions:
     d = VerilogOptions()
     top = next((name for name in (getattr(args, "top", None), getattr(args, "prefix", None)) if name is not None),
                d.top)  # an empty --top is refused by the renderer, not replaced by the default
+    if getattr(args, "top", None) is None and getattr(args, "prefix", None) is not None:
+        check_module_name(top, "--prefix")  # the module is named after it: say which option is wrong
     return VerilogOptions(top=top, outputs=getattr(args, "outputs", d.outputs),
                           pipeline=getattr(args, "pipeline", d.pipeline), reset=getattr(args, "reset", d.reset),
                           vectors=getattr(args, "vectors", d.vectors),

@@ -60,7 +60,11 @@ def parse_layer_range(text: str, count: int) -> tuple[int, int]:
             raise ValueError
     except ValueError:
         raise LgccError(f"--layers '{text}': expected I:J, I: , :J or I (layer indices)") from None
-    if not (0 <= start < stop <= count):
+    if count == 0:
+        raise LgccError(f"--layers {text}: the graph has no gates, so no layers to select")
+    if start >= stop:
+        raise LgccError(f"--layers {text}: empty range (the first layer must come before the end)")
+    if not (0 <= start and stop <= count):
         raise LgccError(f"--layers {text}: out of range, the graph has {count} layers (0..{count - 1})")
     return start, stop
 

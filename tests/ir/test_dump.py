@@ -129,7 +129,7 @@ def test_layer_ranges():
 
 @pytest.mark.parametrize("kw, match", [
     ({"layers": "3:5"}, "out of range, the graph has 3 layers"),
-    ({"layers": "2:1"}, "out of range"),
+    ({"layers": "2:1"}, "empty range"),
     ({"layers": "a:b"}, "expected I:J"),
     ({"cone": 99}, "--cone 99: out of range"),
     ({"cone": -1}, "out of range"),
@@ -174,3 +174,10 @@ def test_stats_of_the_five_gate_graph():
     assert s["unused_input_indices"] == [2] and s["live_gates"] == 1 and s["dead_gates"] == 1
     table = format_table(s)
     assert "unused inputs  x2" in table and "gates          2 (1 live, 1 dead, 2 binary)" in table
+
+
+def test_layers_of_a_graph_without_gates():
+    b = GraphBuilder(2)
+    b.output(b.input(0))
+    with pytest.raises(LgccError, match="has no gates"):
+        select(b.build(), layers="0")

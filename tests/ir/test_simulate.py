@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from lgcc.ir import Encoding, Graph, GraphError, Head, predict, scores, simulate, simulate_words, truth_table
 from lgcc.ir.simulate import encode, exhaustive_inputs, pack_rows, unpack_rows
+from lgcc.ir.random import random_layered_graph
 from lgcc.ir.testing import graphs, naive_simulate, random_bits
 
 
@@ -78,3 +79,10 @@ def test_input_checks_and_encoding():
         scores(g.copy(head=None), bits)
     with pytest.raises(GraphError, match="no input encoding"):
         encode(g.copy(encoding=None), np.zeros((1, 1)))
+
+
+def test_bits_other_than_0_and_1_are_refused():
+    """The runtime refuses them too: a 2 would otherwise be read as its low bit, 0."""
+    g = random_layered_graph(4, [6], k=2, seed=0)
+    with pytest.raises(GraphError, match="0 or 1"):
+        simulate(g, np.full((3, 4), 2, dtype=np.uint8))

@@ -57,6 +57,7 @@ def test_compile_with_optimizer(model_file, tmp_path, capsys):
     (["--pipeline", "2"], "--pipeline is an option of --target verilog, not of --target c"),
     (["--target", "verilog", "--isa", "avx2"], "--isa is an option of --target c"),
     (["--target", "verilog", "--top", ""], "--top ''"),
+    (["--target", "verilog", "--prefix", "module"], "--prefix 'module' is not a usable Verilog module name"),
 ])
 def test_errors_leave_no_output(model_file, tmp_path, capsys, extra, message):
     out = tmp_path / "never"
