@@ -10,9 +10,10 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cffi
 import numpy as np
 import pytest
+
+cffi = pytest.importorskip("cffi", reason="the C runtime needs cffi (a test extra; absent on the GPU machines)")
 
 from lgcc.backends.c import COptions, write_library
 from lgcc.ir.graph import Encoding
