@@ -72,7 +72,7 @@ def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_r
     p = meta["prefix"]
     x = np.random.default_rng(0).integers(0, 2, (rows, n_inputs), dtype=np.uint8)
     words, packed = pack_rows(x), np.packbits(x, axis=1)
-    out = np.empty(rows, np.int32)
+    out = np.empty(64 * words.shape[1], np.int32)  # sliced input classifies all 64 samples of each word
     xb, ob, wb = ffi.from_buffer("uint8_t[]", x), ffi.from_buffer("int32_t[]", out), ffi.from_buffer("uint64_t[]", words)
     pb = ffi.from_buffer("uint8_t[]", packed)
     predict, sliced = getattr(lib, f"{p}_predict_bits"), getattr(lib, f"{p}_predict_sliced")

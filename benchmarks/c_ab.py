@@ -1,0 +1,91 @@
+"""Side-by-side timing of several built C libraries of one model (prints JSON).
+
+Usage: python benchmarks/c_ab.py OUTDIR_A OUTDIR_B [...] [--rows N] [--rounds R]
+
+On a shared machine, timings taken minutes apart differ by more than most changes
+gain; this script interleaves the calls instead: each round calls every library's
+``predict_bits``, ``predict_sliced``, ``predict_packed`` (and ``predict_features``
+when the model has an encoding) once, on the same random input, and the report
+gives the best and the median ns per row of each over all rounds.  Build the
+libraries with ``lgcc compile`` (or ``lgcc.backends.c.write_library``) from the two
+versions of the code being compared; they must be the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: cffi handles and buffers of every loaded library, kept for the whole run.
+_ALIVE: list = []
+
+
+def _calls(outdir: Path, rows: int, seed: int) -> dict:
+    """name -> zero-argument call of one entry point of the library in ``outdir``."""
+    import cffi
+
+    from lgcc.ir.simulate import pack_rows
+
+    meta = json.loads((outdir / "model.json").read_text())
+    ffi = cffi.FFI()
+    ffi.cdef(meta["cdef"])
+    lib = ffi.dlopen(str(outdir / "libmodel.so"))
+    p = meta["prefix"]
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, (rows, meta["n_inputs"]), dtype=np.uint8)
+    words, packed = pack_rows(x), np.packbits(x, axis=1)
+    out = np.empty(64 * words.shape[1], np.int32)  # sliced input classifies all 64 samples of each word
+    _ALIVE.extend([ffi, lib, x, words, packed, out])  # the library and the buffers outlive the calls
+    xb, wb, pb, ob = (ffi.from_buffer(t, a) for t, a in
+                      (("uint8_t[]", x), ("uint64_t[]", words), ("uint8_t[]", packed), ("int32_t[]", out)))
+    _ALIVE.extend([xb, wb, pb, ob])
+    calls = {"bits": lambda: getattr(lib, f"{p}_predict_bits")(xb, rows, ob, 1),
+             "sliced": lambda: getattr(lib, f"{p}_predict_sliced")(wb, words.shape[1], ob, 1),
+             "packed": lambda: getattr(lib, f"{p}_predict_packed")(pb, rows, ob, 1)}
+    if meta.get("encoding"):
+        feats = rng.random((rows, meta["n_features"]), dtype=np.float32)
+        fb = ffi.from_buffer("float[]", feats)
+        _ALIVE.extend([feats, fb])
+        calls["features"] = lambda: getattr(lib, f"{p}_predict_features")(fb, rows, ob, 1)
+    return calls
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdirs", nargs="+", type=Path, help="folders made by lgcc compile --target c")
+    ap.add_argument("--rows", type=int, default=8192, help="rows per call (default 8192)")
+    ap.add_argument("--rounds", type=int, default=30, help="calls of each entry point (default 30)")
+    args = ap.parse_args(argv)
+    if args.rows < 1 or args.rounds < 1:
+        ap.error("--rows and --rounds must be at least 1")
+    for d in args.outdirs:
+        if not (d / "model.json").is_file() or not (d / "libmodel.so").is_file():
+            ap.error(f"{d}: no model.json and libmodel.so here (build it with lgcc compile --target c)")
+    libs = {str(d): _calls(d, args.rows, seed=0) for d in args.outdirs}
+    times: dict[tuple[str, str], list[float]] = {}
+    for name, calls in libs.items():
+        for kind, call in calls.items():
+            call()  # warm up: page in the tables and the input
+            times[(name, kind)] = []
+    for _ in range(args.rounds):
+        for name, calls in libs.items():
+            for kind, call in calls.items():
+                t0 = time.perf_counter()
+                call()
+                times[(name, kind)].append((time.perf_counter() - t0) / args.rows * 1e9)
+    report = {"rows": args.rows, "rounds": args.rounds, "ns_per_row": {}}
+    for (name, kind), ts in times.items():
+        report["ns_per_row"].setdefault(name, {})[kind] = {"best": round(min(ts), 2),
+                                                            "median": round(float(np.median(ts)), 2)}
+    json.dump(report, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
