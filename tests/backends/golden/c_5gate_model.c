@@ -19,8 +19,9 @@
 #endif
 
 /* Compiled as it is, this file is the whole library.  lgcc's build compiles it twice at once,
- * with -DLGCC_PART=1 (the gate engine: eval_gates and its tables) and -DLGCC_PART=2 (the
- * rest), and links both objects: two cores make the C compiler step ~30% shorter. */
+ * with -DLGCC_PART=1 (the gate engine and the class head, with their tables) and
+ * -DLGCC_PART=2 (input packing, batches, the API), and links both objects: two cores make the
+ * C compiler step ~30% shorter. */
 #ifndef LGCC_PART
 #define LGCC_PART 0
 #define ENGINE static
@@ -28,6 +29,9 @@
 #define ENGINE __attribute__((visibility("hidden"))) /* shared by the two parts, not exported */
 #endif
 #define eval_gates five_eval_gates_
+#define head_classes five_head_classes_
+#define head_scores five_head_scores_
+#define raw_outputs five_raw_outputs_
 
 /* Vector width, picked from the compiler flags: one source serves every ISA. */
 #if defined(LGCC_PORTABLE)
@@ -83,7 +87,11 @@ typedef uint64_t V1 __attribute__((vector_size(8)));
 #define MAX_THREADS 256 /* more threads than this are not started */
 typedef uint16_t idx_t;
 
+/* The functions part 2 calls in part 1. */
 ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes);
+ENGINE void raw_outputs(const V *ws, uint8_t *out, size_t n_valid);
+ENGINE void head_classes(const V *ws, int32_t *out, size_t n_valid);
+ENGINE void head_scores(const V *ws, V *cnts, int32_t *out, size_t n_valid);
 
 #if LGCC_PART != 2
 /* Slots (times SLOT_SCALE) of every instruction, in evaluation order: (operand a, operand b,
@@ -95,9 +103,6 @@ static const union { unsigned char b[26]; uint16_t w[13]; } gate_tab __attribute
 static const union { unsigned char b[32]; uint32_t w[8]; } group_tab __attribute__((aligned(64))) = { .w = {
     1, 1, 6, 1, 7, 1, 23, 1
 } };
-#endif
-
-#if LGCC_PART != 1
 /* Raw outputs: slot (times SLOT_SCALE) and negation flag of each output bit. */
 static const union { unsigned char b[4]; uint16_t w[2]; } out_tab __attribute__((aligned(64))) = { .w = {
     40, 32
@@ -113,6 +118,9 @@ static const union { unsigned char b[4]; uint16_t w[2]; } cls_out_tab __attribut
 static const union { unsigned char b[24]; int32_t w[6]; } cls_tab __attribute__((aligned(64))) = { .w = {
     0, 1, 0, 0, 1, 0
 } };
+#endif
+
+#if LGCC_PART != 1
 #endif
 
 #if LGCC_PART != 2
@@ -175,6 +183,145 @@ ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
                 break;
             }
         }
+    }
+}
+
+/* ------------------------------------------------------------ class head */
+/* Carry-save adder, as a majority and a 3-way xor: forms that GCC turns into 3-input
+ * instructions where the ISA has them (AVX-512: vpternlogq). */
+static inline void csa(V *hi, V *lo, V a, V b, V c)
+{
+    *hi = (a & b) | (a & c) | (b & c);
+    *lo = a ^ b ^ c;
+}
+
+/* Add word x at weight 2^j to a bit-sliced counter (ripple carry). */
+static inline void add_at(V *cnt, int j, V x)
+{
+#pragma GCC unroll 32
+    for (; j < CNT_BITS; j++) {
+        const V carry = cnt[j] & x;
+        cnt[j] ^= x;
+        x = carry;
+    }
+}
+
+/* cnt += popcount of n output words (each xor inv): a Harley-Seal carry-save tree over 16 words
+ * at a time, so the ripple-carry add into the counter runs once per 16 words, not per 8
+ * (the add costs more than the tree: 3 operations per counter bit above the tree's).  With the
+ * counter in a local copy (registers) and the extract below, the class head of the 10-class
+ * mnist model took ~10.5k instead of ~14.5k TSC cycles per 512 samples (AVX-512). */
+static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V *ws, const idx_t *s, size_t n, V inv)
+{
+    V cnt[CNT_BITS]; /* a local copy the compiler keeps in registers (not stored back per add) */
+    V ones = ZERO, twos = ZERO, fours = ZERO, eights = ZERO, ta, tb, fa, fb, ea, eb, sixteens;
+    size_t i = 0;
+    int j;
+    for (j = 0; j < CNT_BITS; j++) cnt[j] = cnt_out[j];
+#define IN(k) (SLOT(ws, s[k]) ^ inv)
+    for (; i + 16 <= n; i += 16, s += 16) {
+        csa(&ta, &ones, ones, IN(0), IN(1));
+        csa(&tb, &ones, ones, IN(2), IN(3));
+        csa(&fa, &twos, twos, ta, tb);
+        csa(&ta, &ones, ones, IN(4), IN(5));
+        csa(&tb, &ones, ones, IN(6), IN(7));
+        csa(&fb, &twos, twos, ta, tb);
+        csa(&ea, &fours, fours, fa, fb);
+        csa(&ta, &ones, ones, IN(8), IN(9));
+        csa(&tb, &ones, ones, IN(10), IN(11));
+        csa(&fa, &twos, twos, ta, tb);
+        csa(&ta, &ones, ones, IN(12), IN(13));
+        csa(&tb, &ones, ones, IN(14), IN(15));
+        csa(&fb, &twos, twos, ta, tb);
+        csa(&eb, &fours, fours, fa, fb);
+        csa(&sixteens, &eights, eights, ea, eb);
+        add_at(cnt, 4, sixteens);
+    }
+#undef IN
+    for (; i < n; i++, s++) add_at(cnt, 0, SLOT(ws, *s) ^ inv);
+    add_at(cnt, 0, ones);
+    add_at(cnt, 1, twos);
+    add_at(cnt, 2, fours);
+    add_at(cnt, 3, eights);
+    for (j = 0; j < CNT_BITS; j++) cnt_out[j] = cnt[j];
+}
+
+/* Bit k of b (k < 8) -> bit 0 of byte k: replicate b into every byte, keep bit k in byte k,
+ * then carry it to the byte's top bit (no carry crosses a byte) and shift it down. */
+static inline uint64_t spread8(uint64_t b)
+{
+    const uint64_t x = (b * 0x0101010101010101ull) & 0x8040201008040201ull;
+    return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
+}
+
+/* Per-sample integers from bit planes: out[s * stride] = value of sample s + add.  Eight
+ * samples at a time: each plane's byte of 8 sample bits is spread into 8 bytes, so one
+ * shift-or per plane builds 8 values' bytes at once (n_planes <= 32: int32 values). */
+static void extract(const V *planes, int n_planes, int32_t add, int32_t *out, size_t stride, size_t n_valid)
+{
+    const int n_bytes = (n_planes + 7) / 8;
+    size_t s, k;
+    int j;
+    for (s = 0; s < n_valid; s += 8) {
+        uint64_t acc[4] = {0, 0, 0, 0};
+        for (j = 0; j < n_planes; j++)
+            acc[j >> 3] |= spread8((planes[j][s >> 6] >> (s & 63)) & 0xFF) << (j & 7);
+        for (k = 0; k < 8 && s + k < n_valid; k++) {
+            uint32_t v = 0;
+            for (j = 0; j < n_bytes; j++) v |= (uint32_t)((acc[j] >> (8 * k)) & 0xFF) << (8 * j);
+            out[(s + k) * stride] = (int32_t)v + add;
+        }
+    }
+}
+
+/* Counter of class c (cnt[CNT_BITS]); *s walks cls_out_tab class by class. */
+static void count_class(int c, V *cnt, const V *ws, const idx_t **s)
+{
+    const int32_t n_plain = cls_tab.w[3 * c], n_neg = cls_tab.w[3 * c + 1], init = cls_tab.w[3 * c + 2];
+    int j;
+    for (j = 0; j < CNT_BITS; j++) cnt[j] = ((init >> j) & 1) ? ONES : ZERO;
+    count_into(cnt, ws, *s, (size_t)n_plain, ZERO);
+    count_into(cnt, ws, *s + n_plain, (size_t)n_neg, ONES);
+    *s += n_plain + n_neg;
+}
+
+/* Bit-sliced argmax over the class counters; a later class wins only if strictly greater. */
+ENGINE void head_classes(const V *ws, int32_t *out, size_t n_valid)
+{
+    V best[CNT_BITS], cnt[CNT_BITS], idx[IDX_BITS];
+    const idx_t *s = cls_out_tab.w;
+    int c, j;
+    count_class(0, best, ws, &s);
+    for (j = 0; j < IDX_BITS; j++) idx[j] = ZERO;
+    for (c = 1; c < N_CLASSES; c++) {
+        V gt = ZERO, eq = ONES;
+        count_class(c, cnt, ws, &s);
+        for (j = CNT_BITS - 1; j >= 0; j--) {
+            gt |= eq & cnt[j] & ~best[j];
+            eq &= ~(cnt[j] ^ best[j]);
+        }
+        for (j = 0; j < CNT_BITS; j++) best[j] ^= (best[j] ^ cnt[j]) & gt;
+        for (j = 0; j < IDX_BITS; j++) idx[j] = ((c >> j) & 1) ? (idx[j] | gt) : (idx[j] & ~gt);
+    }
+    extract(idx, IDX_BITS, 0, out, 1, n_valid);
+}
+
+ENGINE void head_scores(const V *ws, V *cnts, int32_t *out, size_t n_valid)
+{
+    const idx_t *s = cls_out_tab.w;
+    int c;
+    for (c = 0; c < N_CLASSES; c++) {
+        count_class(c, cnts, ws, &s);
+        extract(cnts, CNT_BITS, MIN_OFFSET, out + c, N_CLASSES, n_valid);
+    }
+}
+
+ENGINE void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
+{
+    size_t o, s;
+    for (o = 0; o < N_OUTPUTS; o++) {
+        const V w = SLOT(ws, out_tab.w[o]) ^ (outneg_tab.w[o] ? ONES : ZERO);
+        for (s = 0; s < n_valid; s++) out[s * N_OUTPUTS + o] = (uint8_t)((w[s >> 6] >> (s & 63)) & 1);
     }
 }
 
@@ -306,145 +453,6 @@ static void transpose_masks(uint64_t *masks, int packed, V *ws)
         V *x = (V *)(masks + q * Q_STRIDE);
         transpose64(x);
         for (p = 0; p < 64; p++) ws[2 + 64 * q + (size_t)(packed ? p ^ 7 : p)] = x[p];
-    }
-}
-
-/* ------------------------------------------------------------ class head */
-/* Carry-save adder, as a majority and a 3-way xor: forms that GCC turns into 3-input
- * instructions where the ISA has them (AVX-512: vpternlogq). */
-static inline void csa(V *hi, V *lo, V a, V b, V c)
-{
-    *hi = (a & b) | (a & c) | (b & c);
-    *lo = a ^ b ^ c;
-}
-
-/* Add word x at weight 2^j to a bit-sliced counter (ripple carry). */
-static inline void add_at(V *cnt, int j, V x)
-{
-#pragma GCC unroll 32
-    for (; j < CNT_BITS; j++) {
-        const V carry = cnt[j] & x;
-        cnt[j] ^= x;
-        x = carry;
-    }
-}
-
-/* cnt += popcount of n output words (each xor inv): a Harley-Seal carry-save tree over 16 words
- * at a time, so the ripple-carry add into the counter runs once per 16 words, not per 8
- * (the add costs more than the tree: 3 operations per counter bit above the tree's).  With the
- * counter in a local copy (registers) and the extract below, the class head of the 10-class
- * mnist model took ~10.5k instead of ~14.5k TSC cycles per 512 samples (AVX-512). */
-static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V *ws, const idx_t *s, size_t n, V inv)
-{
-    V cnt[CNT_BITS]; /* a local copy the compiler keeps in registers (not stored back per add) */
-    V ones = ZERO, twos = ZERO, fours = ZERO, eights = ZERO, ta, tb, fa, fb, ea, eb, sixteens;
-    size_t i = 0;
-    int j;
-    for (j = 0; j < CNT_BITS; j++) cnt[j] = cnt_out[j];
-#define IN(k) (SLOT(ws, s[k]) ^ inv)
-    for (; i + 16 <= n; i += 16, s += 16) {
-        csa(&ta, &ones, ones, IN(0), IN(1));
-        csa(&tb, &ones, ones, IN(2), IN(3));
-        csa(&fa, &twos, twos, ta, tb);
-        csa(&ta, &ones, ones, IN(4), IN(5));
-        csa(&tb, &ones, ones, IN(6), IN(7));
-        csa(&fb, &twos, twos, ta, tb);
-        csa(&ea, &fours, fours, fa, fb);
-        csa(&ta, &ones, ones, IN(8), IN(9));
-        csa(&tb, &ones, ones, IN(10), IN(11));
-        csa(&fa, &twos, twos, ta, tb);
-        csa(&ta, &ones, ones, IN(12), IN(13));
-        csa(&tb, &ones, ones, IN(14), IN(15));
-        csa(&fb, &twos, twos, ta, tb);
-        csa(&eb, &fours, fours, fa, fb);
-        csa(&sixteens, &eights, eights, ea, eb);
-        add_at(cnt, 4, sixteens);
-    }
-#undef IN
-    for (; i < n; i++, s++) add_at(cnt, 0, SLOT(ws, *s) ^ inv);
-    add_at(cnt, 0, ones);
-    add_at(cnt, 1, twos);
-    add_at(cnt, 2, fours);
-    add_at(cnt, 3, eights);
-    for (j = 0; j < CNT_BITS; j++) cnt_out[j] = cnt[j];
-}
-
-/* Bit k of b (k < 8) -> bit 0 of byte k: replicate b into every byte, keep bit k in byte k,
- * then carry it to the byte's top bit (no carry crosses a byte) and shift it down. */
-static inline uint64_t spread8(uint64_t b)
-{
-    const uint64_t x = (b * 0x0101010101010101ull) & 0x8040201008040201ull;
-    return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
-}
-
-/* Per-sample integers from bit planes: out[s * stride] = value of sample s + add.  Eight
- * samples at a time: each plane's byte of 8 sample bits is spread into 8 bytes, so one
- * shift-or per plane builds 8 values' bytes at once (n_planes <= 32: int32 values). */
-static void extract(const V *planes, int n_planes, int32_t add, int32_t *out, size_t stride, size_t n_valid)
-{
-    const int n_bytes = (n_planes + 7) / 8;
-    size_t s, k;
-    int j;
-    for (s = 0; s < n_valid; s += 8) {
-        uint64_t acc[4] = {0, 0, 0, 0};
-        for (j = 0; j < n_planes; j++)
-            acc[j >> 3] |= spread8((planes[j][s >> 6] >> (s & 63)) & 0xFF) << (j & 7);
-        for (k = 0; k < 8 && s + k < n_valid; k++) {
-            uint32_t v = 0;
-            for (j = 0; j < n_bytes; j++) v |= (uint32_t)((acc[j] >> (8 * k)) & 0xFF) << (8 * j);
-            out[(s + k) * stride] = (int32_t)v + add;
-        }
-    }
-}
-
-/* Counter of class c (cnt[CNT_BITS]); *s walks cls_out_tab class by class. */
-static void count_class(int c, V *cnt, const V *ws, const idx_t **s)
-{
-    const int32_t n_plain = cls_tab.w[3 * c], n_neg = cls_tab.w[3 * c + 1], init = cls_tab.w[3 * c + 2];
-    int j;
-    for (j = 0; j < CNT_BITS; j++) cnt[j] = ((init >> j) & 1) ? ONES : ZERO;
-    count_into(cnt, ws, *s, (size_t)n_plain, ZERO);
-    count_into(cnt, ws, *s + n_plain, (size_t)n_neg, ONES);
-    *s += n_plain + n_neg;
-}
-
-/* Bit-sliced argmax over the class counters; a later class wins only if strictly greater. */
-static void head_classes(const V *ws, int32_t *out, size_t n_valid)
-{
-    V best[CNT_BITS], cnt[CNT_BITS], idx[IDX_BITS];
-    const idx_t *s = cls_out_tab.w;
-    int c, j;
-    count_class(0, best, ws, &s);
-    for (j = 0; j < IDX_BITS; j++) idx[j] = ZERO;
-    for (c = 1; c < N_CLASSES; c++) {
-        V gt = ZERO, eq = ONES;
-        count_class(c, cnt, ws, &s);
-        for (j = CNT_BITS - 1; j >= 0; j--) {
-            gt |= eq & cnt[j] & ~best[j];
-            eq &= ~(cnt[j] ^ best[j]);
-        }
-        for (j = 0; j < CNT_BITS; j++) best[j] ^= (best[j] ^ cnt[j]) & gt;
-        for (j = 0; j < IDX_BITS; j++) idx[j] = ((c >> j) & 1) ? (idx[j] | gt) : (idx[j] & ~gt);
-    }
-    extract(idx, IDX_BITS, 0, out, 1, n_valid);
-}
-
-static void head_scores(const V *ws, V *cnts, int32_t *out, size_t n_valid)
-{
-    const idx_t *s = cls_out_tab.w;
-    int c;
-    for (c = 0; c < N_CLASSES; c++) {
-        count_class(c, cnts, ws, &s);
-        extract(cnts, CNT_BITS, MIN_OFFSET, out + c, N_CLASSES, n_valid);
-    }
-}
-
-static void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
-{
-    size_t o, s;
-    for (o = 0; o < N_OUTPUTS; o++) {
-        const V w = SLOT(ws, out_tab.w[o]) ^ (outneg_tab.w[o] ? ONES : ZERO);
-        for (s = 0; s < n_valid; s++) out[s * N_OUTPUTS + o] = (uint8_t)((w[s >> 6] >> (s & 63)) & 1);
     }
 }
 
