@@ -60,11 +60,6 @@ def _env():
                               autoescape=False)
 
 
-def c_expr(op: int) -> str:
-    """C expression of gate ``op`` on vector words ``a``, ``b`` (from the gate table)."""
-    return kind_expr(op)
-
-
 def _kind_name(kind: int) -> str:
     """Comment text for an instruction kind: the gate, or the two gates a fused kind selects from."""
     if kind < FUSED_BASE:

@@ -108,7 +108,7 @@ def _run_all(cmds: list[list[str]], what: str) -> None:
         for _, proc in procs:
             proc.kill()
             proc.communicate()
-        raise LgccError(f"cannot run the C compiler '{cmds[len(procs)][0]}': {exc.strerror}") from None
+        raise LgccError(f"cannot run '{cmds[len(procs)][0]}': {exc.strerror}") from None
     failed = None
     for cmd, proc in procs:
         _, err = proc.communicate()
@@ -140,7 +140,7 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
     macros = compiler_macros(tuple(cmd))
     is_gcc = "__GNUC__" in macros and "__clang__" not in macros
     flags = [*OPT_FLAGS, *(GCC_FLAGS if is_gcc else ()), *ISA_FLAGS[isa], *extra_flags]
-    # model.c in two parts compiled at once (see LGCC_PART in model.c): the gate engine, the rest
+    # model.c in two parts compiled at once (see LGCC_PART in model.c): engine and head, the rest
     objs = [str(srcdir / f"model{part}.o") for part in (1, 2)]
     _run_all([[*cmd, *flags, f"-DLGCC_PART={part}", "-c", str(srcdir / "model.c"), "-o", obj]
               for part, obj in zip((1, 2), objs)], "compiling model.c")
