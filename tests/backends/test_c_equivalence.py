@@ -60,17 +60,20 @@ def test_every_batch_size(built, offset_graph):
 @pytest.mark.parametrize("n_inputs", [64, 100, 135])
 def test_input_chunk_edges(n_inputs, tmp_path):
     """Rows of whole 64-input chunks, and a partial last chunk (bits and packbits rows, every ISA);
-    input rows are prefetched whatever the batch size (normally only for batches beyond cache)."""
+    input rows are prefetched whatever the batch size (normally only for batches beyond cache).
+    AVX-512 is also built with -DLGCC_NO_GFNI: the transpose that CPUs without GFNI run."""
     g = random_layered_graph(n_inputs, [60, 40], k=4, seed=n_inputs)
-    for isa in RUNNABLE:
-        write_library(g, tmp_path / isa, isa=isa, extra_flags=(*FAST, "-DPREFETCH_MIN_BYTES=1"))
-        model = load(tmp_path / isa)
+    builds = [(isa, ()) for isa in RUNNABLE] + [("avx512", ("-DLGCC_NO_GFNI",))] * ("avx512" in RUNNABLE)
+    for isa, flags in builds:
+        out = tmp_path / (isa + "".join(flags))
+        write_library(g, out, isa=isa, extra_flags=(*FAST, "-DPREFETCH_MIN_BYTES=1", *flags))
+        model = load(out)
         for n in (1, 65, 513):
             x = random_bits(g, n, seed=n)
             want = sim.predict(g, x)
-            np.testing.assert_array_equal(model.predict(x), want, err_msg=f"{isa} n={n}")
+            np.testing.assert_array_equal(model.predict(x), want, err_msg=f"{out.name} n={n}")
             np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1), threads=2), want,
-                                          err_msg=f"{isa} n={n} packed")
+                                          err_msg=f"{out.name} n={n} packed")
 
 
 def test_threads_and_sliced_input(built, offset_graph):
