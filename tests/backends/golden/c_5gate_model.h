@@ -33,6 +33,8 @@
  * Build: cc -O3 -std=c99 -mavx2 -c model.c (-msse2 / -mavx2 / -mavx512f -mavx512bw or an aarch64
  * compiler pick the vector width; -DLGCC_PORTABLE forces plain uint64) and link
  * with -lpthread.  Needs GCC or Clang (vector extensions), a little-endian target.
+ * An AVX-512 build by GCC also holds a faster input transpose that it uses where the CPU
+ * has GFNI and AVX512-VBMI (checked at run time; -DLGCC_NO_GFNI leaves it out).
  */
 #ifndef FIVE_MODEL_H
 #define FIVE_MODEL_H
