@@ -96,13 +96,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         hint = " (it looks like a bare state_dict)" if isinstance(blob, dict) else ""
         raise FormatError(f"{path}: not an lgcc checkpoint{hint}; build the model with lgcc.frontend modules "
-                          "(or import a difflogic model with lgcc.frontend.lower) and save it with lgcc.save")
+                          "(or a difflogic model, which lgcc.save also accepts) and save it with lgcc.save")
     version = blob.get("version")
     if not isinstance(version, int) or version < 1:
         raise FormatError(f"{path}: checkpoint has no valid format version; write it again with lgcc.save")
     if version > VERSION:
         raise FormatError(f"{path}: checkpoint format version {version} is newer than this lgcc supports "
-                          f"({VERSION}); upgrade lgcc (pip install -U lgcc)")
+                          f"({VERSION}); upgrade lgcc")
     check_spec(blob.get("layers"), where=str(path))
     if not isinstance(blob.get("meta", {}), dict):
         raise FormatError(f"{path}: checkpoint metadata is not a dict; write it again with lgcc.save")

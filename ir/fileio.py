@@ -29,6 +29,15 @@ def check_output_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def _umask() -> int:
+    """The process's umask, read from /proc where possible (os.umask can only read it by setting it)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)  # briefly changed for the whole process: set straight back
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
@@ -41,6 +50,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        # mkstemp creates the file 0600; give it the mode open() would (the existing file's, else
+        # 0666 - umask); best effort: a file system without modes keeps what it has
+        with contextlib.suppress(OSError):
+            os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         yield tmp_path
         os.replace(tmp_path, path)
     finally:

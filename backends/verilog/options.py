@@ -64,6 +64,8 @@ class VerilogOptions:
                             "a combinational module has no registers to reset")
         if self.vectors < 1:
             raise LgccError(f"--vectors must be >= 1, got {self.vectors}")
+        if self.vector_seed < 0:  # numpy's generators take no negative seed
+            raise LgccError(f"--vector-seed must be >= 0, got {self.vector_seed}")
         if graph.n_inputs < 1:
             raise LgccError("the graph has no inputs; a Verilog module needs at least one input bit")
         outputs = self.outputs

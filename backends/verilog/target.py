@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--reset", action="store_true", help="add a synchronous reset input rst (pipelined designs)")
     g.add_argument("--vectors", type=int, default=256, metavar="N",
                    help="number of test vectors in vectors.mem (default 256)")
-    g.add_argument("--vector-seed", type=int, default=0, metavar="S", help="seed of the random test vectors")
+    g.add_argument("--vector-seed", type=int, default=0, metavar="S",
+                   help="seed of the random test vectors (default 0)")
     g.add_argument("--report", action="store_true",
                    help="run Yosys on the result and print LUTs, flip-flops and logic depth")
 

@@ -34,6 +34,8 @@ HEADER = "header.json"
 _ARRAYS = ("op", "a", "b", "outputs", "out_neg")
 #: Largest header we accept (the header holds meta, not arrays).
 _MAX_HEADER = 64 << 20
+#: Timestamp of every member: a fixed one, so the same graph gives the same bytes at any time.
+_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def _lgcc_version() -> str:
@@ -60,9 +62,9 @@ def write(graph: Graph, path: str | os.PathLike) -> None:
         arrays["enc_feature"] = graph.encoding.feature
         arrays["enc_threshold"] = graph.encoding.threshold
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        zf.writestr(HEADER, json.dumps(header, sort_keys=True, indent=1))
+        zf.writestr(zipfile.ZipInfo(HEADER, _DATE_TIME), json.dumps(header, sort_keys=True, indent=1))
         for name, arr in arrays.items():
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+            with zf.open(zipfile.ZipInfo(f"{name}.npy", _DATE_TIME), "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
 
 

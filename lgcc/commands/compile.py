@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="IR optimization level before code generation (default 1; 0: none)")
     parser.add_argument("--passes", metavar="A,B,C", help="run these IR passes instead of the -O pipeline")
     parser.add_argument("--prefix", metavar="NAME", default=None,
-                        help="name prefix of the generated symbols/modules (two models can link together)")
+                        help="name prefix of the generated symbols/modules (two models can link together; "
+                             "default: lgcc for c, lgcc_model for cuda; verilog: see --top)")
     owner: dict[str, tuple[str, str, Any]] = {}  # dest -> (target, option, default)
     for name in sorted(TARGETS):
         mod = _target_module(name, required=False)

@@ -13,7 +13,7 @@ from lgcc.loading import load_graph
 NAME = "dump"
 HELP = "show a graph (or a layer range / output cone of it) as text, JSON, DOT or GraphML"
 EXAMPLES = [
-    "lgcc dump model.lgir",
+    "lgcc dump model.lgir --max-nodes 0     # text, every gate (no --max-nodes limit)",
     "lgcc dump model.lgir --format dot --cone 3 -o cone3.dot && dot -Tsvg cone3.dot -o cone3.svg",
     "lgcc dump model.blif --format graphml --class 0 -o class0.graphml",
     "lgcc dump model.lgir --layers 0:2 --format json",
@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--class", dest="klass", type=int, metavar="C",
                        help="only the fan-in cone of class C's outputs (needs a GroupSum head)")
     parser.add_argument("--layers", metavar="I:J",
-                        help="only layers I..J-1 (layer metadata, else logic levels counted from 0)")
+                        help="only layers I..J-1 (layer metadata, else logic levels counted from 0: "
+                             "level 1 of lgcc stats is 0)")
     parser.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N",
                         help=f"refuse to dump more than N gates (default {DEFAULT_MAX_NODES}; 0: no limit)")
 

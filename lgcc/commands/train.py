@@ -42,9 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True,
                         help="digits, breast-cancer, iris, wine, mnist5k, or FILE.npz with arrays X and y")
     parser.add_argument("-o", "--output", help="checkpoint to write (e.g. model.pt); omitted: nothing is saved")
-    shown = ("layers", "width", "tau", "bits", "epochs", "lr")
-    model = parser.add_argument_group("model", "unset options take the dataset's defaults:\n" + "\n".join(
-        f"  {name}: " + " ".join(f"{k}={v}" for k, v in d.items() if k in shown) for name, d in DEFAULTS.items()))
+    shown = ("layers", "width", "tau", "bits", "encoding", "epochs", "batch_size", "lr")
+    defaults = "\n".join(f"  {name}: " + " ".join(f"{k.replace('_', '-')}={v}" for k, v in d.items() if k in shown)
+                         for name, d in DEFAULTS.items())
+    model = parser.add_argument_group("model", "unset options take the dataset's defaults:\n" + defaults)
     model.add_argument("--layers", type=int, help="number of LogicLayers")
     model.add_argument("--width", type=int, help="gates per layer (a multiple of the number of classes; "
                        "the default width is rounded down to one)")
@@ -94,6 +95,8 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
         raise LgccError("--epochs must be a finite number > 0")
     if not 0 < values["tau"] < math.inf or not 0 < values["lr"] < math.inf:
         raise LgccError("--tau and --lr must be finite numbers > 0")
+    if not 0 <= args.seed < 2 ** 63 - 1:  # torch generators take 64-bit seeds; batch order uses seed + 1
+        raise LgccError(f"--seed must be >= 0 and < 2**63 - 1, got {args.seed}")
     if not math.isfinite(args.grad_factor):
         raise LgccError(f"--grad-factor must be a finite number, got {args.grad_factor}")
     return TrainConfig(seed=args.seed, init=args.init, grad_factor=args.grad_factor,

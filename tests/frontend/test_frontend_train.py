@@ -10,6 +10,7 @@ import torch
 
 import lgcc
 from lgcc.cli import main
+from lgcc.commands.train import DEFAULTS
 from lgcc.frontend.checkpoint import read_checkpoint
 from lgcc.frontend.testing import train_tiny, train_tiny_distributed
 
@@ -64,10 +65,22 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     (["--dataset", "iris", "-o", "model.lgir"], "a checkpoint needs the extension .pt, .pth, .ckpt"),
     (["--dataset", "iris", "--lr", "inf"], "--tau and --lr must be finite numbers > 0"),
     (["--dataset", "iris", "--grad-factor", "nan"], "--grad-factor must be a finite number"),
+    (["--dataset", "iris", "--seed", "99999999999999999999"], "--seed must be >= 0"),
+    (["--dataset", "iris", "--seed", "-1"], "--seed must be >= 0"),
 ])
 def test_train_cli_errors_are_one_line(args, message, capsys):
     code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_help_lists_every_dataset_default(capsys):
+    """``lgcc train --help`` shows each dataset's defaults under the options' own names."""
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    for name, defaults in DEFAULTS.items():
+        line = next(x for x in lines if x.strip().startswith(f"{name}:"))
+        assert all(f"{k.replace('_', '-')}={v}" in line for k, v in defaults.items() if k != "connections")
 
 
 @pytest.mark.parametrize("arrays, message", [

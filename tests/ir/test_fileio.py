@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from lgcc.ir.errors import LgccError
@@ -53,3 +55,16 @@ def test_unwritable_place_names_the_users_path(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     with pytest.raises(LgccError, match=r"m.lgir: cannot write here \(Read-only file system\)"):
         atomic_write(tmp_path / "m.lgir", "data")
+
+
+def test_atomic_write_gives_the_mode_open_would(tmp_path):
+    """A new file gets 0666 minus the umask (not mkstemp's 0600); a replaced file keeps its mode."""
+    mask = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "new.lgir", "data")
+        assert (tmp_path / "new.lgir").stat().st_mode & 0o777 == 0o640
+        (tmp_path / "new.lgir").chmod(0o604)
+        atomic_write(tmp_path / "new.lgir", "again")
+        assert (tmp_path / "new.lgir").stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(mask)

@@ -1,6 +1,7 @@
 """The .lgir format: exact round trips and one clear error for every kind of bad file."""
 
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -52,9 +53,11 @@ def test_header_records_versions(tmp_path):
     assert header["lgcc_version"]
 
 
-def test_writing_is_deterministic(tmp_path):
+def test_writing_is_deterministic(tmp_path, monkeypatch):
     g = with_extras(random_layered_graph(5, [8, 4], k=2))
     lgir.write(g, tmp_path / "1.lgir")
+    later = time.time() + 3600  # zip members carry a timestamp: an hour later must not change a byte
+    monkeypatch.setattr(time, "time", lambda: later)
     lgir.write(g, tmp_path / "2.lgir")
     assert (tmp_path / "1.lgir").read_bytes() == (tmp_path / "2.lgir").read_bytes()
 

@@ -104,3 +104,8 @@ def test_missing_target_module(model_file, tmp_path, capsys, monkeypatch):
 def test_help_lists_target_options():
     res = subprocess.run([sys.executable, "-m", "lgcc", "compile", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--isa" in res.stdout and "--prefix" in res.stdout
+    # the --prefix help names each target's real default
+    text = " ".join(res.stdout.split())
+    for target in ("c", "cuda"):
+        default = importlib.import_module(f"lgcc.backends.{target}.target").DEFAULT_PREFIX
+        assert f"{default} for {target}" in text

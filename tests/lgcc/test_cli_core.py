@@ -1,7 +1,9 @@
 """The CLI frame: version, usage errors as one line with exit 2, help everywhere."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +47,36 @@ def test_every_subcommand_has_help_with_an_example():
     for name, p in sub.choices.items():
         text = p.format_help()
         assert "examples:" in text and "lgcc " + name in text, name
+
+
+def _lgcc_args(line):
+    """The arguments of the lgcc call in a shell line (comment, '&&', '>', '[...]' cut off), else None."""
+    words = line.split("#")[0].split()
+    if "lgcc" not in words:
+        return None
+    words = words[words.index("lgcc") + 1:]  # also 'torchrun ... -m lgcc train ...'
+    cut = [i for i, w in enumerate(words) if w in ("&&", ">", "|") or w.startswith("[")]
+    return words[:cut[0]] if cut else words
+
+
+def test_every_example_parses():
+    """Each EXAMPLES line names only options that exist, with valid values."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        for line in p.epilog.split("examples:\n")[1].splitlines():
+            assert parser.parse_args(_lgcc_args(line)).command == name, line
+
+
+def test_every_readme_command_parses():
+    """The lgcc command lines of README.md's shell blocks name only options that exist."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    lines = [line for block in re.findall(r"```bash\n(.*?)```", readme, re.S) for line in block.splitlines()]
+    calls = [args for args in map(_lgcc_args, lines) if args is not None]
+    assert len(calls) > 20
+    for args in calls:
+        parser = build_parser()
+        parser.parse_args(args)
 
 
 @pytest.mark.parametrize("exc_name,code", [("LgccError", 2), ("WorkFailed", 1)])

@@ -419,13 +419,13 @@ static void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t sl
     size_t q;
     if (packed) {
         uint64_t u = 0;
-        for (q = 0; q < PACKED_BYTES / 8; q++) {
+        for (q = 0; 8 * q + 8 <= PACKED_BYTES; q++) { /* not q < PACKED_BYTES / 8: -Wtype-limits when 0 */
             memcpy(&u, row + 8 * q, 8);
             masks[q * Q_STRIDE + slot] = u;
         }
         if (PACKED_BYTES % 8 && PACKED_BYTES >= 8) {
             memcpy(&u, row + PACKED_BYTES - 8, 8);
-            masks[q * Q_STRIDE + slot] = u >> (8 * (8 - PACKED_BYTES % 8));
+            masks[q * Q_STRIDE + slot] = u >> (8 * (8 - PACKED_BYTES % 8) % 64); /* % 64: no warning where dead */
         } else if (PACKED_BYTES % 8) {
             u = 0;
             memcpy(&u, row, PACKED_BYTES % 8);
@@ -433,9 +433,9 @@ static void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t sl
         }
         return;
     }
-    for (q = 0; q < N_INPUTS / 64; q++) masks[q * Q_STRIDE + slot] = row_mask64(row + 64 * q);
+    for (q = 0; 64 * q + 64 <= N_INPUTS; q++) masks[q * Q_STRIDE + slot] = row_mask64(row + 64 * q);
     if (N_INPUTS % 64 && N_INPUTS >= 64) {
-        masks[q * Q_STRIDE + slot] = row_mask64(row + N_INPUTS - 64) >> (64 - N_INPUTS % 64);
+        masks[q * Q_STRIDE + slot] = row_mask64(row + N_INPUTS - 64) >> ((64 - N_INPUTS % 64) % 64);
     } else if (N_INPUTS % 64) { /* fewer than 64 inputs */
         uint8_t tail[64] = {0};
         memcpy(tail, row, N_INPUTS % 64);
@@ -551,7 +551,7 @@ static void encode_rows(const float *x, size_t n_rows, uint8_t *enc, const uint8
 
 static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_row, uint8_t *enc, uint64_t *masks)
 {
-    const uint8_t *rows[LANES];
+    const uint8_t *rows[LANES] = {0}; /* set before use; initialized for -Wmaybe-uninitialized */
     const int packed = job->in_kind == IN_PACKED;
     const size_t row_bytes = packed ? PACKED_BYTES : N_INPUTS;
     size_t i;
