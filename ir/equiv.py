@@ -94,7 +94,7 @@ def _comparison(a: Graph, b: Graph) -> tuple[str | None, str]:
         return None, f"heads differ (k={a.head.k}, tau={a.head.tau} vs k={b.head.k}, tau={b.head.tau})"
     if a.head is None and b.head is None:
         return None, f"outputs differ ({a.n_outputs} vs {b.n_outputs})"
-    return None, "only one of the graphs has a GroupSum head"
+    return None, "only one of the graphs has a GroupSum head (to compare output bits alone: lgcc verify --bits)"
 
 
 def _input_chunks(n_inputs: int, exhaustive: bool, n_vectors: int, seed: int,

@@ -10,6 +10,8 @@ from lgcc.ir.graph import Graph
 
 #: Output selections of ``--outputs`` (``y`` is used for graphs without a head).
 OUTPUT_MODES = ("scores", "class", "both")
+#: Most test vectors a testbench gets (16M: a 784-input model's vectors.mem is then ~3 GB).
+MAX_VECTORS = 1 << 24
 
 #: Words that cannot name the top module: Verilog-2001 keywords plus the
 #: SystemVerilog ones Verilator rejects (it parses .v files as SystemVerilog).
@@ -62,8 +64,9 @@ class VerilogOptions:
         if self.reset and self.pipeline == 0:
             raise LgccError("--reset needs a pipelined design (--pipeline N with N >= 1); "
                             "a combinational module has no registers to reset")
-        if self.vectors < 1:
-            raise LgccError(f"--vectors must be >= 1, got {self.vectors}")
+        if not 1 <= self.vectors <= MAX_VECTORS:
+            raise LgccError(f"--vectors must be between 1 and {MAX_VECTORS} (one vectors.mem line and one "
+                            f"simulated cycle each), got {self.vectors}")
         if self.vector_seed < 0:  # numpy's generators take no negative seed
             raise LgccError(f"--vector-seed must be >= 0, got {self.vector_seed}")
         if graph.n_inputs < 1:

@@ -91,6 +91,7 @@ def test_popcount_tree_is_balanced_and_lut_sized():
     ({"top": "9lives"}, "not a usable"),
     ({"pipeline": -1}, "--pipeline"),
     ({"vectors": 0}, "--vectors"),
+    ({"vectors": 99_999_999_999}, "--vectors must be between 1 and"),
     ({"vector_seed": -3}, "--vector-seed must be >= 0"),
     ({"reset": True}, "--reset needs a pipelined design"),
 ])
