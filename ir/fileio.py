@@ -50,11 +50,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        yield tmp_path
         # mkstemp creates the file 0600; give it the mode open() would (the existing file's, else
-        # 0666 - umask); best effort: a file system without modes keeps what it has
+        # 0666 - umask), once written (a read-only mode set before would stop the writer); best
+        # effort: a file system without modes keeps what it has
         with contextlib.suppress(OSError):
             os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-        yield tmp_path
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

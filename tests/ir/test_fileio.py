@@ -63,8 +63,13 @@ def test_atomic_write_gives_the_mode_open_would(tmp_path):
     try:
         atomic_write(tmp_path / "new.lgir", "data")
         assert (tmp_path / "new.lgir").stat().st_mode & 0o777 == 0o640
-        (tmp_path / "new.lgir").chmod(0o604)
+        (tmp_path / "new.lgir").chmod(0o444)
         atomic_write(tmp_path / "new.lgir", "again")
-        assert (tmp_path / "new.lgir").stat().st_mode & 0o777 == 0o604
+        assert (tmp_path / "new.lgir").stat().st_mode & 0o777 == 0o444
+        with atomic_path(tmp_path / "other.bin") as tmp:  # a writer that puts its own file in place
+            (tmp_path / "made").write_bytes(b"x")
+            (tmp_path / "made").chmod(0o600)
+            os.replace(tmp_path / "made", tmp)
+        assert (tmp_path / "other.bin").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(mask)
