@@ -443,11 +443,11 @@ static void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t sl
     }
 }
 
-#if !defined(LGCC_PORTABLE) && defined(__AVX512BW__) && VBYTES == 64 && defined(__GNUC__) && !defined(__clang__) \
+#if !defined(LGCC_PORTABLE) && defined(__AVX512BW__) && VBYTES == 64 && defined(__GNUC__) && __GNUC__ >= 8 && !defined(__clang__) \
     && !defined(LGCC_NO_GFNI)
 #define HAVE_GFNI_TRANSPOSE 1
 /* The transpose in half the instructions where the CPU has GFNI and AVX512-VBMI (checked at
- * run time: the library still runs on any AVX-512BW CPU).  A two-word byte permutation
+ * run time: the library still runs on any AVX-512BW CPU; GCC 8 and later, whose builtins it uses).  A two-word byte permutation
  * (vpermt2b) does in one instruction what a shift-and-mask swap does in five, and one
  * vgf2p8affineqb transposes the 8x8 bit matrix in each 64-bit lane.  In each lane, with row
  * r = 8g + i and input p = 8b + j (bytes g, b; bits i, j): the rows of each g swap i with
