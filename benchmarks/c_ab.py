@@ -1,6 +1,6 @@
 """Side-by-side timing of several built C libraries of one model (prints JSON).
 
-Usage: python benchmarks/c_ab.py OUTDIR_A OUTDIR_B [...] [--rows N] [--rounds R]
+Usage: python benchmarks/c_ab.py OUTDIR_A OUTDIR_B [...] [--rows N[,N...]] [--rounds R]
 
 On a shared machine, timings taken minutes apart differ by more than most changes
 gain; this script interleaves the calls instead: each round calls every library's
@@ -8,7 +8,9 @@ gain; this script interleaves the calls instead: each round calls every library'
 when the model has an encoding) once, on the same random input, and the report
 gives the best and the median ns per row of each over all rounds.  Build the
 libraries with ``lgcc compile`` (or ``lgcc.backends.c.write_library``) from the two
-versions of the code being compared; they must be the same model.
+versions of the code being compared; they must be the same model.  Several row counts
+(``--rows 1024,2048,8192``) show where a batch stops fitting in cache; with one library,
+that is a batch-size sweep.
 """
 
 from __future__ import annotations
@@ -55,34 +57,46 @@ def _calls(outdir: Path, rows: int, seed: int) -> dict:
     return calls
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("outdirs", nargs="+", type=Path, help="folders made by lgcc compile --target c")
-    ap.add_argument("--rows", type=int, default=8192, help="rows per call (default 8192)")
-    ap.add_argument("--rounds", type=int, default=30, help="calls of each entry point (default 30)")
-    args = ap.parse_args(argv)
-    if args.rows < 1 or args.rounds < 1:
-        ap.error("--rows and --rounds must be at least 1")
-    for d in args.outdirs:
-        if not (d / "model.json").is_file() or not (d / "libmodel.so").is_file():
-            ap.error(f"{d}: no model.json and libmodel.so here (build it with lgcc compile --target c)")
-    libs = {str(d): _calls(d, args.rows, seed=0) for d in args.outdirs}
+def measure(outdirs: list[Path], rows: int, rounds: int) -> dict:
+    """Best and median ns per row of every entry point of every build, calls interleaved."""
+    libs = {str(d): _calls(d, rows, seed=0) for d in outdirs}
     times: dict[tuple[str, str], list[float]] = {}
     for name, calls in libs.items():
         for kind, call in calls.items():
             call()  # warm up: page in the tables and the input
             times[(name, kind)] = []
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, calls in libs.items():
             for kind, call in calls.items():
                 t0 = time.perf_counter()
                 call()
-                times[(name, kind)].append((time.perf_counter() - t0) / args.rows * 1e9)
-    report = {"rows": args.rows, "rounds": args.rounds, "ns_per_row": {}}
+                times[(name, kind)].append((time.perf_counter() - t0) / rows * 1e9)
+    report = {"rows": rows, "rounds": rounds, "ns_per_row": {}}
     for (name, kind), ts in times.items():
         report["ns_per_row"].setdefault(name, {})[kind] = {"best": round(min(ts), 2),
                                                             "median": round(float(np.median(ts)), 2)}
-    json.dump(report, sys.stdout, indent=1)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdirs", nargs="+", type=Path, help="folders made by lgcc compile --target c")
+    ap.add_argument("--rows", default="8192",
+                    help="rows per call (default 8192); a comma-separated list measures each batch size "
+                         "in turn and reports {'sweep': [one report per size]}")
+    ap.add_argument("--rounds", type=int, default=30, help="calls of each entry point (default 30)")
+    args = ap.parse_args(argv)
+    try:
+        sizes = [int(r) for r in args.rows.split(",")]
+    except ValueError:
+        ap.error(f"--rows takes row counts separated by commas, got {args.rows!r}")
+    if min(sizes) < 1 or args.rounds < 1:
+        ap.error("--rows and --rounds must be at least 1")
+    for d in args.outdirs:
+        if not (d / "model.json").is_file() or not (d / "libmodel.so").is_file():
+            ap.error(f"{d}: no model.json and libmodel.so here (build it with lgcc compile --target c)")
+    reports = [measure(args.outdirs, rows, args.rounds) for rows in sizes]
+    json.dump(reports[0] if len(reports) == 1 else {"sweep": reports}, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
 

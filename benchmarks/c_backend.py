@@ -11,8 +11,9 @@ packing rows into bit-sliced words (1 - time(pre-sliced input) / time(rows)).  B
 the uint8 rows it measures rows packed 8 inputs per byte (``numpy.packbits``, the
 ``_packed`` entries) and the time to merely read the uint8 rows once
 (``read_floor_ns_per_row``): for a batch that does not fit in cache, that read alone
-bounds the speed.  Model (a) is also measured on an L3-resident batch of 8192 rows and
-its thread scaling on 2^18 rows.  Each graph is measured in a child process so peak RSS
+bounds the speed.  Model (a) is also measured on a batch of 8192 rows (L3-resident where
+the L3 holds 6.4 MB), by batch size from 512 to 65,536 rows (``batch_sweep_ns_per_row``),
+and for its thread scaling on 2^18 rows.  Each graph is measured in a child process so peak RSS
 is its own.  Timings are the best of several runs (``*_cpu``: process CPU time of the
 same single-thread calls); on a shared machine they are still noisy, so the JSON
 carries the load average; ``median`` repeats the main figures with the median call.
@@ -190,6 +191,7 @@ def child_mnist(rows: int, repeats: int) -> dict:
         graph = load_graph(model, opt_level=1)
         res.update(bench_graph(graph, Path(tmp) / "lib", rows, repeats, thread_rows=1 << 18))
         res["l3_resident_batch"] = measure_speed(Path(tmp) / "lib", graph.n_inputs, 8192, 3 * repeats)
+        res["batch_sweep_ns_per_row"] = batch_sweep(Path(tmp) / "lib", 3 * repeats)
         lgir = Path(tmp) / "model_O1.lgir"
         from lgcc.loading import save_graph
 
@@ -200,6 +202,19 @@ def child_mnist(rows: int, repeats: int) -> dict:
         res["lgcc_compile_seconds_from_lgir"] = time.perf_counter() - t0
     res["peak_rss_gb"] = _peak_rss_gb()
     return res
+
+
+def batch_sweep(outdir: Path, rounds: int, sizes=(512, 2048, 8192, 65536)) -> dict:
+    """Best ns per row of each entry point by batch size (benchmarks/c_ab.py, one library): where
+    the batch stops fitting in cache."""
+    sys.path.insert(0, str(HERE))
+    import c_ab  # benchmarks/c_ab.py
+
+    sweep = {}
+    for rows in sizes:
+        entries = c_ab.measure([outdir], rows, rounds)["ns_per_row"][str(outdir)]
+        sweep[str(rows)] = {kind: v["best"] for kind, v in entries.items()}
+    return sweep
 
 
 def _in_child(args: list[str], rows: int, repeats: int) -> dict:

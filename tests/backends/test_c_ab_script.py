@@ -34,6 +34,19 @@ def test_two_builds_side_by_side(tmp_path):
         assert all(v["best"] > 0 and v["median"] >= v["best"] for v in entries.values())
 
 
+def test_batch_size_sweep(tmp_path):
+    write_library(random_layered_graph(12, [30], k=2, seed=1), tmp_path / "a", isa="portable", extra_flags=("-O1",))
+    res = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a"), "--rows", "1,70", "--rounds", "2"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    sweep = json.loads(res.stdout)["sweep"]
+    assert [r["rows"] for r in sweep] == [1, 70]
+    assert all(set(r["ns_per_row"][str(tmp_path / "a")]) == {"bits", "sliced", "packed"} for r in sweep)
+    bad = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a"), "--rows", "1,x"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "comma" in bad.stderr
+
+
 def test_missing_build_is_a_usage_error(tmp_path):
     res = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "no model.json" in res.stderr
