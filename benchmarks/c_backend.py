@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts models.py and c_ab.py
 TARGETS = {"images_per_s_1_thread": 20e6, "cc_seconds": 0.5, "lgcc_compile_seconds": 2.0,
            "compile_5M_seconds": 60.0, "peak_rss_5M_gb": 4.0, "pack_share": 0.15, "thread_speedup": 1.8}
 
@@ -152,7 +153,6 @@ def child_random(n_gates: int, rows: int, repeats: int) -> dict:
 
 def _mnist_graph():
     """The trained mnist5k graph if cached, else a random stand-in, with a note saying which."""
-    sys.path.insert(0, str(HERE))
     try:
         import models  # benchmarks/models.py (trains and caches the model)
 
@@ -207,7 +207,6 @@ def child_mnist(rows: int, repeats: int) -> dict:
 def batch_sweep(outdir: Path, rounds: int, sizes=(512, 2048, 8192, 65536)) -> dict:
     """Best ns per row of each entry point by batch size (benchmarks/c_ab.py, one library): where
     the batch stops fitting in cache."""
-    sys.path.insert(0, str(HERE))
     import c_ab  # benchmarks/c_ab.py
 
     sweep = {}
