@@ -29,7 +29,7 @@ from torch import nn
 from lgcc import __version__
 from lgcc.ir.errors import FormatError, LgccError
 from lgcc.ir.fileio import atomic_path
-from lgcc.ir.formats import require_file
+from lgcc.ir.formats import ZIP_ERRORS, require_file
 
 from .spec import build_model, check_spec, model_spec
 
@@ -58,6 +58,14 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
     return path
 
 
+def _graph_not_checkpoint(path: Path) -> FormatError:
+    """The error for an ``.lgir`` graph given where a checkpoint belongs (renamed, or passed to lgcc.load)."""
+    if path.suffix.lower() == ".lgir":
+        return FormatError(f"{path}: is an lgcc graph, not a checkpoint; read it with lgcc.loading.load_graph "
+                           "(lgcc.load rebuilds torch models from checkpoints only)")
+    return FormatError(f"{path}: is an lgcc graph (.lgir), not a checkpoint; rename it to .lgir")
+
+
 def _is_lgir(path: Path) -> bool:
     """Whether ``path`` is a zip with the header of lgcc's own graph format (a renamed .lgir)."""
     from lgcc.ir.formats.lgir import HEADER
@@ -65,8 +73,30 @@ def _is_lgir(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             return HEADER in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except (*ZIP_ERRORS, OSError):
         return False
+
+
+def _check_archive(path: Path) -> None:
+    """FormatError unless ``path`` is an intact zip archive with a torch record (``<name>/data.pkl``).
+
+    torch.load does not check the zip CRCs, so a flipped byte in a weight would
+    otherwise load as a different model; reading every member once catches it.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if not any(n.endswith("/data.pkl") and n.count("/") == 1 for n in names):
+                if _is_lgir(path):
+                    raise _graph_not_checkpoint(path)
+                raise FormatError(f"{path}: not a PyTorch checkpoint (a zip archive of other files, e.g. "
+                                  f"{names[0] if names else 'nothing'!r}); check the path")
+            bad = zf.testzip()
+    except ZIP_ERRORS as exc:
+        raise FormatError(f"{path}: truncated or corrupt checkpoint ({exc}); write it again with lgcc.save") from None
+    if bad is not None:
+        raise FormatError(f"{path}: corrupt checkpoint (checksum of {bad} does not match: the file was "
+                          "damaged); write it again with lgcc.save")
 
 
 def _torch_load(path: Path) -> Any:
@@ -76,6 +106,7 @@ def _torch_load(path: Path) -> Any:
     if magic[:2] != b"PK":
         raise FormatError(f"{path}: not a PyTorch checkpoint (expected a file written by lgcc.save or "
                           "torch.save); check the path")
+    _check_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -83,8 +114,6 @@ def _torch_load(path: Path) -> Any:
                           "from the file); load it in your own code and re-save with lgcc.save(model, path)") from exc
     except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError,
             TypeError, AttributeError, struct.error) as exc:  # a damaged pickle fails in any of these
-        if _is_lgir(path):
-            raise FormatError(f"{path}: is an lgcc graph (.lgir), not a checkpoint; rename it to .lgir") from None
         why = (str(exc).splitlines() or [type(exc).__name__])[0][:80]
         raise FormatError(f"{path}: truncated or corrupt checkpoint ({why}); write it again with lgcc.save") from exc
 
@@ -106,6 +135,11 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     check_spec(blob.get("layers"), where=str(path))
     if not isinstance(blob.get("meta", {}), dict):
         raise FormatError(f"{path}: checkpoint metadata is not a dict; write it again with lgcc.save")
+    try:
+        json.dumps(blob.get("meta", {}))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"{path}: checkpoint metadata must hold plain JSON values ({exc}); "
+                          "write it again with lgcc.save") from None
     return blob
 
 

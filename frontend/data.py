@@ -9,6 +9,7 @@ model (:mod:`lgcc.frontend.encoding`), not of the data.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def _split(name: str, x, y, test_fraction: float, value_range=None) -> Dataset:
 def _features(arrays: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
     """``arrays[key]`` as float32 rows (N, F), or a one-line error for empty or non-numeric data."""
     x = arrays[key]
+    if x.dtype.kind in "cmM":  # complex would silently lose its imaginary part; dates are not features
+        raise LgccError(f"{path}: {key} is not real numbers (dtype {x.dtype}); expected numbers of shape (N, F)")
     if x.ndim < 1 or x.size == 0:
         raise LgccError(f"{path}: {key} holds no samples (shape {x.shape}); expected (N, F) with N, F >= 1")
     try:
@@ -97,6 +100,8 @@ def _npz(path: Path) -> Dataset:
     """A user file with ``X`` (N, F...) and ``y`` (N,); optional ``X_test``/``y_test`` replace the split."""
     if not path.is_file():
         raise LgccError(f"{path}: no such file (expected a dataset name from {', '.join(BUNDLED)} or an .npz)")
+    if not zipfile.is_zipfile(path):  # else numpy's message speaks of pickles
+        raise LgccError(f"{path}: not an .npz archive (write one with numpy.savez(path, X=..., y=...))")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from lgcc.ir.errors import GraphError
 from lgcc.ir.graph import FIRST_INPUT, Encoding, Graph, Head
 
 _FORMAT, _VERSION = "lgcc-checkpoint", 1  # what lgcc.frontend.checkpoint writes (checked against it in tests)
@@ -159,10 +160,9 @@ def lower_blob(blob: Any) -> Graph:
     _check(bool(logic) and all(k == "logic" for k in kinds[n_flat + n_thr:len(specs) - n_head]), "layer order")
     n_inputs = logic[0].get("in_dim")
     width = _int(n_inputs)
-    _check(1 <= width < 2**31 - FIRST_INPUT, "input width")  # else arange below could ask for terabytes
+    _check(1 <= width < 2**31 - FIRST_INPUT, "input width")  # node ids are int32
     ops, a, b, bounds = [], [], [], [0]
-    prev = np.arange(FIRST_INPUT, FIRST_INPUT + width, dtype=np.int32)  # node ids feeding this layer
-    next_id = FIRST_INPUT + width
+    base = FIRST_INPUT  # node id of the first value feeding this layer (a layer's ids are one block)
     for s in logic:
         in_dim, out_dim = _int(s.get("in_dim")), _int(s.get("out_dim"))
         _check(in_dim == width and out_dim >= 1, "layer widths")
@@ -170,17 +170,20 @@ def lower_blob(blob: Any) -> Graph:
         _check(bool(np.isfinite(w).all()), "non-finite weights")  # refused by the torch path's check_spec
         ia, ib = _array(s.get("a"), "<i8", (out_dim,)), _array(s.get("b"), "<i8", (out_dim,))
         _check(int(min(ia.min(), ib.min())) >= 0 and int(max(ia.max(), ib.max())) < in_dim, "connection range")
+        _check(type(s.get("grad_factor", 1.0)) is float and np.isfinite(s.get("grad_factor", 1.0)), "grad_factor")
         ops.append(np.argmax(w, axis=1).astype(np.uint8))  # first index on ties, as torch.argmax
-        a.append(prev[ia])
-        b.append(prev[ib])
-        prev = np.arange(next_id, next_id + out_dim, dtype=np.int32)
-        next_id += out_dim
+        a.append((base + ia).astype(np.int32))
+        b.append((base + ib).astype(np.int32))
+        base += in_dim
         bounds.append(bounds[-1] + out_dim)
         width = out_dim
+    _check(base + width <= 2**31 - 1, "node ids")  # the torch path's Graph.verify names the limit
+    prev = np.arange(base, base + width, dtype=np.int32)  # the last layer's gates: the outputs
     head = None
     if n_head:
         k, tau = specs[-1].get("k"), specs[-1].get("tau")
-        _check(type(k) is int and type(tau) is float and k >= 1 and tau > 0 and width % k == 0, "group sum")
+        _check(type(k) is int and type(tau) is float and k >= 1 and 0 < tau < np.inf and width % k == 0,
+               "group sum")
         head = Head.group_sum(width, k, tau)
     encoding = None
     if n_thr:
@@ -205,7 +208,7 @@ def lower_checkpoint(path: str | os.PathLike) -> Graph:
     path = Path(path)
     try:
         return lower_blob(read_torch_zip(path))
-    except Unsupported:
+    except (Unsupported, GraphError):  # GraphError: a value check_spec also refuses, with the file's name
         from .lowering import lower_checkpoint as lower_with_torch
 
         return lower_with_torch(path)

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lgcc.ir.graph import FIRST_INPUT, Encoding, Graph, Head
+from lgcc.ir.errors import FormatError, GraphError
+from lgcc.ir.graph import FIRST_INPUT, MAX_NODES, Encoding, Graph, Head
 
 from .relaxation import hard_ops
 from .spec import LayerSpec, check_spec, model_spec
@@ -38,17 +39,20 @@ def lower_spec(specs: list[LayerSpec], meta: dict[str, Any] | None = None) -> Gr
     op = np.empty(n_gates, dtype=np.uint8)
     a = np.empty(n_gates, dtype=np.int32)
     b = np.empty(n_gates, dtype=np.int32)
+    if FIRST_INPUT + n_inputs + n_gates > MAX_NODES:
+        raise GraphError(f"{n_inputs} inputs and {n_gates} gates: more nodes than int32 ids can number")
     bounds = [0]
-    prev = np.arange(FIRST_INPUT, FIRST_INPUT + n_inputs, dtype=np.int32)  # node ids feeding this layer
+    base = FIRST_INPUT  # node id of the first value feeding this layer (a layer's ids are one block)
     start = 0
     for s in logic:
         n = int(s["out_dim"])
         op[start:start + n] = hard_ops(s["weights"]).numpy()
-        a[start:start + n] = prev[s["a"].numpy()]
-        b[start:start + n] = prev[s["b"].numpy()]
-        prev = np.arange(FIRST_INPUT + n_inputs + start, FIRST_INPUT + n_inputs + start + n, dtype=np.int32)
+        a[start:start + n] = base + s["a"].numpy()
+        b[start:start + n] = base + s["b"].numpy()
+        base = FIRST_INPUT + n_inputs + start
         start += n
         bounds.append(start)
+    prev = np.arange(base, base + n, dtype=np.int32)  # the last layer's gates: the outputs
     head = Head.group_sum(len(prev), int(head_spec["k"]), float(head_spec["tau"])) if head_spec else None
     encoding = None
     if enc is not None:
@@ -67,7 +71,10 @@ def lower_checkpoint(path: str | os.PathLike) -> Graph:
     from .checkpoint import read_checkpoint
 
     blob = read_checkpoint(path)
-    return lower_spec(blob["layers"], meta=blob.get("meta") or None)
+    try:
+        return lower_spec(blob["layers"], meta=blob.get("meta") or None)
+    except GraphError as exc:  # a value no check before it covers: name the file
+        raise FormatError(f"{path}: {exc}; write it again with lgcc.save") from None
 
 
 def lower(model: nn.Module | str | os.PathLike) -> Graph:

@@ -1,4 +1,4 @@
-"""A small progress bar for training: redrawn in place on a terminal, plain lines otherwise."""
+"""A small progress bar (training, `lgcc verify`): redrawn in place on a terminal, plain lines otherwise."""
 
 from __future__ import annotations
 

@@ -92,6 +92,11 @@ def _number(s: LayerSpec, name: str, at: str, integer: bool) -> Any:
     return int(v) if integer else float(v)
 
 
+def _dense(t: Any) -> bool:
+    """Whether ``t`` is a plain (strided, unquantized) tensor: the only kind lowering reads."""
+    return isinstance(t, torch.Tensor) and t.layout == torch.strided and not t.is_quantized
+
+
 def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
     """Validate kinds, order, dims, dtypes and index ranges; raise FormatError on the first problem."""
     if not isinstance(specs, list) or not specs:
@@ -109,23 +114,28 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
                 _fail(at, "Flatten must come before the logic layers")
         elif kind == "thresholds":
             feat, thr = s.get("feature"), s.get("threshold")
-            if seen_logic or not isinstance(feat, torch.Tensor) or not isinstance(thr, torch.Tensor):
-                _fail(at, "must precede the logic layers and hold feature/threshold tensors")
+            if seen_logic or not _dense(feat) or not _dense(thr):
+                _fail(at, "must precede the logic layers and hold dense feature/threshold tensors")
             if feat.dim() != 1 or feat.shape != thr.shape or feat.dtype != torch.int64:
                 _fail(at, "feature (int64) and threshold must be 1-D of equal length")
             n_feat = _number(s, "n_features", at, integer=True)
-            if n_feat < 1 or (feat.numel() and (int(feat.min()) < 0 or int(feat.max()) >= n_feat)):
+            if not 1 <= n_feat <= MAX_WIDTH:
+                _fail(at, f"n_features must be in 1..{MAX_WIDTH}, got {n_feat}")
+            if feat.numel() and (int(feat.min()) < 0 or int(feat.max()) >= n_feat):
                 _fail(at, f"feature indices outside 0..{n_feat - 1}")
+            if not thr.is_floating_point() or not bool(torch.isfinite(thr).all()):
+                _fail(at, "thresholds must be finite floats")
             width = int(feat.numel())
         elif kind == "logic":
             in_dim, out_dim = _number(s, "in_dim", at, integer=True), _number(s, "out_dim", at, integer=True)
             if not (1 <= in_dim <= MAX_WIDTH and 1 <= out_dim <= MAX_WIDTH):
                 _fail(at, f"in_dim and out_dim must be in 1..{MAX_WIDTH}, got {in_dim}, {out_dim}")
             w, a, b = s.get("weights"), s.get("a"), s.get("b")
-            if not all(isinstance(t, torch.Tensor) for t in (w, a, b)):
-                _fail(at, "must hold tensors a, b and weights")
+            if not all(_dense(t) for t in (w, a, b)):
+                _fail(at, "must hold dense tensors a, b and weights")
             if in_dim < 1 or out_dim < 1 or tuple(w.shape) != (out_dim, 16) or not w.is_floating_point():
-                _fail(at, f"weights must be float of shape ({out_dim}, 16), got {tuple(w.shape)}")
+                dtype = str(w.dtype).replace("torch.", "")
+                _fail(at, f"weights must be float of shape ({out_dim}, 16), got {dtype} {tuple(w.shape)}")
             if not bool(torch.isfinite(w).all()):
                 _fail(at, "gate weights contain NaN or infinity (did training diverge?)")
             for name, t in (("a", a), ("b", b)):

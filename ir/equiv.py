@@ -16,7 +16,7 @@ A failure comes with a counterexample input vector.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +28,11 @@ from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, sim
 DEFAULT_VECTORS = 1_000_000
 #: Bytes of unpacked output bits per chunk when comparing class scores.
 _SCORE_CHUNK_BYTES = 64 << 20
-#: Words (64 vectors each) per chunk when comparing output bits.
+#: Words (64 vectors each) per chunk when comparing output bits ...
 _BIT_CHUNK_WORDS = 2048
+#: ... and bytes of one graph's output words per chunk: with 100,000 outputs, 2048 words would be
+#: 1.6 GB per graph (and as much again for their difference).
+_BIT_CHUNK_BYTES = 128 << 20
 
 
 @dataclass
@@ -57,8 +60,13 @@ class EquivResult:
 
 
 def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: int = 0,
-                      use_abc: bool = True, abc_timeout: float = 300.0) -> EquivResult:
-    """Are ``a`` and ``b`` equivalent?  See the module docstring for what is compared and how."""
+                      use_abc: bool = True, abc_timeout: float = 300.0,
+                      progress: Callable[[int, int], None] | None = None) -> EquivResult:
+    """Are ``a`` and ``b`` equivalent?  See the module docstring for what is compared and how.
+
+    ``progress(done, total)``, if given, is called after each chunk of the simulation
+    (``total`` chunks): big graphs take minutes per million vectors.
+    """
     if a.n_inputs != b.n_inputs:
         return EquivResult(False, "interface", "bits", 0, True,
                            detail=f"input counts differ ({a.n_inputs} vs {b.n_inputs})")
@@ -68,7 +76,7 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     exhaustive = a.n_inputs <= MAX_EXHAUSTIVE_INPUTS
     n_vectors = 1 << a.n_inputs if exhaustive else max(64, int(vectors))
     method = "exhaustive" if exhaustive else "random"
-    res = _simulate_compare(a, b, compared, exhaustive, n_vectors, seed)
+    res = _simulate_compare(a, b, compared, exhaustive, n_vectors, seed, progress)
     if res is not None and compared == "bits" and a.head is not None:
         # the same head but different bits (e.g. outputs reordered): every class score may still agree
         scores_res = _simulate_compare(a, b, "scores", exhaustive, n_vectors, seed)
@@ -113,14 +121,15 @@ def _input_chunks(n_inputs: int, exhaustive: bool, n_vectors: int, seed: int,
         yield rng.integers(0, 2**64, (n_inputs, n_w), dtype=np.uint64, endpoint=False), min(64 * n_w, n_vectors - 64 * s)
 
 
-def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vectors: int,
-                      seed: int) -> tuple[str, np.ndarray, str] | None:
+def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vectors: int, seed: int,
+                      progress: Callable[[int, int], None] | None = None) -> tuple[str, np.ndarray, str] | None:
     """None if no difference, else (compared, counterexample, description)."""
     if compared == "bits":
-        chunk = _BIT_CHUNK_WORDS
+        chunk = max(1, min(_BIT_CHUNK_WORDS, _BIT_CHUNK_BYTES // (8 * max(a.n_outputs, b.n_outputs, 1))))
     else:
         chunk = max(1, _SCORE_CHUNK_BYTES // (64 * max(a.n_outputs, b.n_outputs, 1)))
-    for words, n_valid in _input_chunks(a.n_inputs, exhaustive, n_vectors, seed, chunk):
+    n_chunks = -(-((n_vectors + 63) // 64) // chunk)
+    for done, (words, n_valid) in enumerate(_input_chunks(a.n_inputs, exhaustive, n_vectors, seed, chunk), 1):
         oa, ob = simulate_words(a, words), simulate_words(b, words)
         if compared == "bits":
             diff = oa ^ ob
@@ -140,6 +149,8 @@ def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vec
                 s = int(bad[0])
                 cex = unpack_rows(words, n_valid)[s]
                 return "scores", cex, f"class scores {sa[s].tolist()} vs {sb[s].tolist()}"
+        if progress is not None:
+            progress(done, n_chunks)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +22,19 @@ def check_output_file(path: str | os.PathLike) -> Path:
     if not str(path):  # Path("") would be the current folder
         raise LgccError("the output file name is empty")
     path = Path(path)
+    if _is_stream(path):
+        if not os.access(path, os.W_OK):
+            raise LgccError(f"{path}: cannot write here (permission denied)")
+        return path
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise LgccError(f"{path}: is a folder; give the name of the file to write")
+    if parent.exists() and not parent.is_dir():
+        raise LgccError(f"{path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise LgccError(f"{path}: the folder {parent} does not exist (create it first)")
+    if not os.access(parent, os.W_OK | os.X_OK):  # also a read-only file system; found before long work
+        raise LgccError(f"{path}: cannot write here (the folder {parent} is not writable)")
     return path
 
 
@@ -38,10 +47,30 @@ def _umask() -> int:
     return mask
 
 
+def _is_stream(path: Path) -> bool:
+    """Whether ``path`` (links followed) is a device, pipe or socket: /dev/null, /dev/stdout, a fifo."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    A symbolic link stays a link: the file it points to is the one replaced.  A
+    device or pipe (``-o /dev/null``, ``/dev/stdout``, a fifo) cannot be replaced,
+    only written to, so the block gets ``path`` itself (renaming a file over it
+    would have put a regular file in place of the device).
+    """
     path = check_output_file(path)
+    if _is_stream(path):
+        yield path
+        return
+    if path.is_symlink():
+        path = check_output_file(os.path.realpath(path))
     parent = path.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
@@ -68,31 +97,66 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
+def _check_output_dir(outdir: Path) -> None:
+    """:class:`LgccError` when ``outdir`` or a folder above it is a file (so it cannot be a folder)."""
+    for place in (outdir, *outdir.parents):
+        if place.exists() and not place.is_dir():
+            where = "exists and" if place == outdir else f"is inside {place}, which"
+            raise LgccError(f"{outdir}: {where} is not a folder; the output needs a folder (-o OUTDIR)")
+        if place.exists():
+            return
+
+
+def _check_nothing_in_the_way(stage: Path, outdir: Path) -> list[tuple[Path, Path]]:
+    """(staged file, destination) pairs; LgccError, before anything moves, when a folder is in the way."""
+    moves = [(item, outdir / item.relative_to(stage)) for item in sorted(stage.rglob("*")) if item.is_file()]
+    for _, dest in moves:
+        if dest.is_dir():
+            raise LgccError(f"{dest}: is a folder where the output writes a file; remove it or choose "
+                            "another -o OUTDIR (nothing was written)")
+        for place in dest.parents:
+            if place == outdir:
+                break
+            if place.exists() and not place.is_dir():
+                raise LgccError(f"{place}: is a file where the output needs a folder; remove it or choose "
+                                "another -o OUTDIR (nothing was written)")
+    return moves
+
+
 @contextlib.contextmanager
 def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
     """Yield a fresh staging folder; on success move each file it holds into ``outdir``.
 
     Each file appears in ``outdir`` by an atomic rename, so ``outdir`` never holds
-    a partly written file; on failure the staging folder is removed and
-    ``outdir`` is left as it was (folders this call created are removed again).
+    a partly written file; a folder in the way of a file is found before the first
+    rename, so either every file moves or none does.  On failure the staging
+    folder is removed and ``outdir`` is left as it was (folders this call created
+    are removed again).
     """
     outdir = Path(outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise LgccError(f"{outdir}: exists and is not a folder; the output needs a folder (-o OUTDIR)")
+    _check_output_dir(outdir)
     created = [p for p in (outdir, *outdir.parents) if not p.exists()]  # deepest first
-    outdir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".lgcc-stage-", dir=outdir))
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".lgcc-stage-", dir=outdir))
+    except OSError as exc:  # name the user's folder, not the staging one
+        _remove_empty(created)
+        raise LgccError(f"{outdir}: cannot write here ({exc.strerror or exc})") from None
     done = False
     try:
         yield stage
-        for item in sorted(stage.rglob("*")):
-            if item.is_file():
-                dest = outdir / item.relative_to(stage)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(item, dest)
+        for item, dest in _check_nothing_in_the_way(stage, outdir):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(item, dest)
         done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-        for folder in created if not done else ():
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only succeeds while empty: nothing of the user's is removed
+        if not done:
+            _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders (deepest first) that are still empty: nothing of the user's is removed."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()

@@ -22,10 +22,37 @@ import numpy as np
 
 from .errors import GraphError
 from .gates import DEPENDS_A, DEPENDS_B, NUM_GATES
+from .levels import level_bounds, level_groups, node_levels, runs
 
 CONST0 = 0
 CONST1 = 1
 FIRST_INPUT = 2
+#: Node ids are int32; class scores are int32 in every backend (|offset| + outputs must fit).
+MAX_NODES = 2**31 - 1
+MAX_SCORE = 2**31 - 1
+
+
+def _field(d: Any, key: str, kind: type, what: str) -> Any:
+    """``d[key]`` of a JSON head/encoding as ``kind`` (int, float or a 1-D numpy dtype); GraphError naming it."""
+    if not isinstance(d, dict) or key not in d:
+        raise GraphError(f"{what}: missing field '{key}'")
+    value = d[key]
+    try:
+        if kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError
+            if kind is int and value != int(value):
+                raise ValueError
+            return kind(value)
+        arr = np.asarray(value)
+        if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iuf"):
+            raise TypeError
+        if np.dtype(kind).kind == "i" and arr.size and (np.any(arr != np.trunc(arr))
+                                                       or np.abs(arr.astype(np.float64)).max() >= 2**62):
+            raise ValueError
+        return arr.astype(kind)
+    except (TypeError, ValueError, OverflowError):
+        raise GraphError(f"{what}: field '{key}' has a bad value {str(value)[:40]!r}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +93,9 @@ class Head:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Head":
-        """Inverse of :meth:`to_json`."""
-        return cls(int(d["k"]), float(d["tau"]), np.asarray(d["bounds"], dtype=np.int64),
-                   np.asarray(d["offsets"], dtype=np.int64))
+        """Inverse of :meth:`to_json`; :class:`GraphError` naming the field for a malformed ``d``."""
+        return cls(_field(d, "k", int, "head"), _field(d, "tau", float, "head"),
+                   _field(d, "bounds", np.int64, "head"), _field(d, "offsets", np.int64, "head"))
 
     def same_as(self, other: "Head | None") -> bool:
         """Structural equality."""
@@ -98,9 +125,12 @@ class Encoding:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Encoding":
-        """Inverse of :meth:`to_json`."""
-        return cls(int(d["n_features"]), np.asarray(d["feature"], dtype=np.int32),
-                   np.asarray(d["threshold"], dtype=np.float32))
+        """Inverse of :meth:`to_json`; :class:`GraphError` naming the field for a malformed ``d``."""
+        feature = _field(d, "feature", np.int64, "encoding")
+        if feature.size and (feature.min() < 0 or feature.max() > MAX_NODES):
+            raise GraphError("encoding: feature indices must be in 0..2**31-1")
+        return cls(_field(d, "n_features", int, "encoding"), feature.astype(np.int32),
+                   _field(d, "threshold", np.float32, "encoding"))
 
     def same_as(self, other: "Encoding | None") -> bool:
         """Structural equality."""
@@ -149,6 +179,16 @@ class Graph:
         """Node id of primary input ``i``."""
         return FIRST_INPUT + i
 
+    def meta_names(self, key: str) -> list[str] | None:
+        """``meta[key]`` (``"input_names"``/``"output_names"``) as strings if it names each one, else None.
+
+        A foreign file (or a pass that changed the outputs) can leave another type or
+        length there: dumps and writers then use the default names instead of failing.
+        """
+        names = self.meta.get(key)
+        count = self.n_inputs if key == "input_names" else self.n_outputs
+        return [str(n) for n in names] if isinstance(names, list) and len(names) == count else None
+
     def copy(self, **changes: Any) -> "Graph":
         """A shallow copy with some fields replaced (arrays are shared, never mutated)."""
         return replace(self, **changes)
@@ -170,6 +210,9 @@ class Graph:
         """
         if not isinstance(self.n_inputs, (int, np.integer)) or self.n_inputs < 0:
             raise GraphError(f"n_inputs must be a non-negative integer, got {self.n_inputs!r}")
+        if FIRST_INPUT + int(self.n_inputs) + len(self.op) > MAX_NODES:
+            raise GraphError(f"{self.n_inputs} inputs and {len(self.op)} gates: more nodes than int32 ids can "
+                             f"number ({MAX_NODES})")
         for name, arr, dtype in (("op", self.op, np.uint8), ("a", self.a, np.int32), ("b", self.b, np.int32),
                                  ("outputs", self.outputs, np.int32), ("out_neg", self.out_neg, np.bool_)):
             if not isinstance(arr, np.ndarray) or arr.ndim != 1:
@@ -219,11 +262,16 @@ class Graph:
             raise GraphError(f"head: bounds must have k+1={h.k + 1} entries and offsets k={h.k}")
         if h.bounds[0] != 0 or h.bounds[-1] != self.n_outputs or np.any(np.diff(h.bounds) < 0):
             raise GraphError(f"head: class bounds must rise from 0 to the {self.n_outputs} outputs")
+        limit = MAX_SCORE - self.n_outputs  # compared, not added: offsets near the int64 limits must not wrap
+        if np.any(h.offsets > limit) or np.any(h.offsets < -limit):
+            raise GraphError(f"head: class offsets must be within +-{limit}, so scores fit in 32 bits")
 
     def _verify_encoding(self) -> None:
         e = self.encoding
         if e is None:
             return
+        if not isinstance(e.n_features, (int, np.integer)) or not 1 <= e.n_features <= MAX_NODES:
+            raise GraphError(f"encoding: n_features must be in 1..{MAX_NODES}, got {e.n_features!r}")
         if e.feature.shape != (self.n_inputs,) or e.threshold.shape != (self.n_inputs,):
             raise GraphError(f"encoding: need one feature index and threshold per input ({self.n_inputs})")
         if e.feature.size and (e.feature.min() < 0 or e.feature.max() >= e.n_features):
@@ -237,55 +285,37 @@ class Graph:
 
         Every gate in run ``[w[i], w[i+1])`` has both operands before ``w[i]``, so a
         whole run can be evaluated with one vectorized step.  For a graph ordered by
-        level (as lowering and the passes produce) the runs are exactly the levels.
+        level (as lowering and the passes produce) the runs are exactly the levels;
+        in another order they can be tiny (see :mod:`lgcc.ir.levels`:
+        :func:`~lgcc.ir.levels.sort_by_level` first).
         """
-        n = self.n_gates
-        if n == 0:
-            return np.zeros(1, dtype=np.int64)
-        dep = np.maximum(self.a, self.b).astype(np.int64) - self.first_gate  # gate index of the later operand
-        bounds = [0]
-        start = 0
-        while start < n:
-            step = 256
-            end = start
-            while True:
-                hi = min(n, end + step)
-                bad = np.flatnonzero(dep[end:hi] >= start)
-                if bad.size:
-                    end = end + int(bad[0])
-                    break
-                end = hi
-                if end >= n:
-                    break
-                step *= 2
-            end = max(end, start + 1)
-            bounds.append(end)
-            start = end
-        return np.asarray(bounds, dtype=np.int64)
+        bounds = level_bounds(self.levels()[self.first_gate:])
+        if bounds is not None:
+            return bounds
+        return runs(np.maximum(self.a, self.b).astype(np.int64) - self.first_gate, 0, self.n_gates)
 
     def levels(self) -> np.ndarray:
-        """Logic depth of every node (constants and inputs 0), int32[n_nodes]."""
-        lv = np.zeros(self.n_nodes, dtype=np.int32)
-        fg = self.first_gate
-        w = self.waves()
-        for s, e in zip(w[:-1], w[1:]):
-            lv[fg + s: fg + e] = np.maximum(lv[self.a[s:e]], lv[self.b[s:e]]) + 1
-        return lv
+        """Logic depth of every node (constants and inputs 0), int32[n_nodes]; vectorized in any gate order."""
+        return node_levels(self.first_gate, self.a, self.b)
 
     def fanin_cone(self, roots, read_only: bool = False) -> np.ndarray:
         """bool[n_nodes]: the nodes in the transitive fan-in of the node ids ``roots`` (roots included).
 
-        Walks the waves backwards (a wave's gates read only earlier waves, so every
-        reader is seen before its operands): one vectorized step per wave.  With
-        ``read_only`` an operand the gate's function ignores (``b`` of the wire ``a``)
-        is not followed, which is what code generators want.
+        Walks the levels downwards (a gate reads only lower levels, so every reader is
+        seen before its operands): one vectorized step per level.  With ``read_only``
+        an operand the gate's function ignores (``b`` of the wire ``a``) is not
+        followed, which is what code generators want.
         """
         live = np.zeros(self.n_nodes, dtype=bool)
         live[np.asarray(roots, dtype=np.int64)] = True
         fg = self.first_gate
-        w = self.waves()
-        for s, e in zip(w[-2::-1], w[:0:-1]):
-            g = s + np.flatnonzero(live[fg + s: fg + e])
+        order, bounds = level_groups(self.levels()[fg:])
+        for s, e in zip(bounds[-2::-1].tolist(), bounds[:0:-1].tolist()):
+            if order is None:
+                g = s + np.flatnonzero(live[fg + s: fg + e])
+            else:
+                g = order[s:e]
+                g = g[live[fg + g]]
             a, b = self.a[g], self.b[g]
             if read_only:
                 op = self.op[g]
@@ -326,14 +356,14 @@ class Graph:
             shown[:fg] = True  # the whole graph: every constant and input, used or not
         selected = np.zeros(self.n_nodes, dtype=bool)
         selected[ids] = True
-        names = self.meta.get("input_names")
+        names = self.meta_names("input_names")
         g = nx.DiGraph()
         for node in np.flatnonzero(shown).tolist():
             if node < FIRST_INPUT:
                 g.add_node(node, kind="const", value=node, name=str(node))
             elif node < fg:
                 i = node - FIRST_INPUT
-                g.add_node(node, kind="input", index=i, name=str(names[i]) if names else f"x{i}")
+                g.add_node(node, kind="input", index=i, name=names[i] if names else f"x{i}")
             else:
                 op = int(self.op[node - fg])
                 g.add_node(node, kind="gate", op=op, gate=NAMES[op], name=f"g{node - fg}",

@@ -1,7 +1,8 @@
 """The reference simulator: the oracle every pass and backend is tested against.
 
 Bit-parallel over uint64 words (64 samples per word) with numpy, one vectorized
-step per wave of gates (see :meth:`Graph.waves`), never a Python loop per gate.
+step per logic level (a graph not in level order is simulated through a
+level-ordered copy, see :mod:`lgcc.ir.levels`), never a Python loop per gate.
 Samples are processed in chunks so the value table stays within a memory budget
 even for 10-million-gate graphs; for those, table rows are reused once no later
 wave reads them, so the chunks stay wide.
@@ -14,6 +15,7 @@ import numpy as np
 from .errors import GraphError
 from .gates import ANF_MASKS
 from .graph import CONST1, FIRST_INPUT, Graph
+from .levels import level_bounds, sort_by_level
 
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: Default budget for the node-value table of one chunk of samples.
@@ -56,7 +58,10 @@ def simulate_words(graph: Graph, inputs: np.ndarray, budget_bytes: int = DEFAULT
     if inputs.dtype != np.uint64 or inputs.ndim != 2 or inputs.shape[0] != graph.n_inputs:
         raise GraphError(f"expected uint64 words of shape ({graph.n_inputs}, W), got {inputs.dtype} {inputs.shape}")
     n_words = inputs.shape[1]
-    waves = graph.waves()
+    waves = level_bounds(graph.levels()[graph.first_gate:])
+    if waves is None:  # not in level order (e.g. read from AIGER): a level-ordered copy has the same outputs
+        graph = sort_by_level(graph)
+        waves = graph.waves()
     plan = _Plan.make(graph, waves, n_words, budget_bytes)
     chunk = max(1, min(n_words, budget_bytes // (8 * max(1, plan.rows))))
     # gates per step: the step's three (gates x words) buffers stay in the L2 cache

@@ -10,15 +10,20 @@ message; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
 
 from lgcc import __version__
 from lgcc.ir.errors import LgccError, WorkFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,8 +69,41 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    with _cleanup_on_sigterm():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _cleanup_on_sigterm() -> Iterator[None]:
+    """While a command runs, SIGTERM (kill, a timeout, a cancelled CI job) raises SystemExit.
+
+    Python's default is to die at once, which left the temporary file of an
+    atomic write (or a staging folder) behind; as an exception, every ``finally``
+    that removes them runs.  The previous handler is restored afterwards.
+    """
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
     try:
-        return int(args._run(args) or 0)
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; map its errors to one line and an exit code."""
+    try:
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # 'lgcc dump ... | head': the reader has all it wants; no error message
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return EXIT_BROKEN_PIPE
     except WorkFailed as exc:
         if args.debug:
             traceback.print_exc()
@@ -84,5 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, MemoryError):  # numpy's text names only the array: say what it means
+        return (f"out of memory ({str(exc).strip() or 'allocation failed'}): the input is larger than this "
+                "machine can hold, or its header claims sizes it does not have")
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lgcc.ir.errors import LgccError
-from lgcc.ir.formats import require_file
+from lgcc.ir.errors import FormatError, LgccError
+from lgcc.ir.formats import ZIP_ERRORS, require_file
 from lgcc.ir.graph import Graph
+from lgcc.ir.levels import sort_by_level
 
 #: Extension -> (module, reader, writer) of the IR file formats.
 GRAPH_FORMATS: dict[str, tuple[str, str, str | None]] = {
@@ -29,15 +30,26 @@ def _module(name: str):
 def load_graph(path: str | os.PathLike, opt_level: int = 0) -> Graph:
     """Read a graph from ``.lgir``, ``.blif``, ``.aag``/``.aig`` or lower a checkpoint.
 
+    The gates of a BLIF or AIGER file come out in level order (so every later
+    step works a level at a time); an ``.lgir`` file keeps its numbering.
+
     ``opt_level`` runs the ``-O<level>`` pipeline on the result (0: none).
     """
     path = require_file(path)
     ext = path.suffix.lower()
     if ext in GRAPH_FORMATS:
         mod, reader, _ = GRAPH_FORMATS[ext]
-        graph = getattr(_module(mod), reader)(path)
+        try:
+            graph = getattr(_module(mod), reader)(path)
+        except FormatError as exc:
+            raise _with_format_hint(exc, path, ext) from None
+        if ext != ".lgir":  # netlists keep no gate numbering: put theirs (AIGER's, ABC's depth-first) in level order
+            graph = sort_by_level(graph)
     elif ext in CHECKPOINT_EXTS:
-        graph = _module("lgcc.frontend.fastload").lower_checkpoint(path)  # torch-free when it can
+        try:
+            graph = _module("lgcc.frontend.fastload").lower_checkpoint(path)  # torch-free when it can
+        except FormatError as exc:
+            raise _with_format_hint(exc, path, ext) from None
     else:
         known = ", ".join(sorted(GRAPH_FORMATS) + list(CHECKPOINT_EXTS))
         raise LgccError(f"{path}: unknown file type '{ext}' (known: {known})")
@@ -47,12 +59,63 @@ def load_graph(path: str | os.PathLike, opt_level: int = 0) -> Graph:
     return graph
 
 
+def check_graph_output(path: str | os.PathLike) -> str:
+    """The extension of graph output ``path``; LgccError (empty, a folder, no or unknown extension) before any work."""
+    known = ", ".join(sorted(e for e, f in GRAPH_FORMATS.items() if f[2]))
+    if not str(path):
+        raise LgccError(f"the output file name is empty; give one ending in {known}")
+    path = Path(path)
+    if path.is_dir():
+        raise LgccError(f"{path}: is a folder; give the name of the file to write (ending in {known})")
+    ext = path.suffix.lower()
+    if not ext:
+        raise LgccError(f"{path}: no extension to choose the format by; end the name in {known}")
+    if ext not in GRAPH_FORMATS or GRAPH_FORMATS[ext][2] is None:
+        raise LgccError(f"{path}: cannot write '{ext}' files (known: {known})")
+    return ext
+
+
+def sniff_format(path: Path) -> str | None:
+    """The kind of file ``path`` holds by its first bytes (``.lgir``, ``.pt``, ``.aag``, ``.blif``), or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:  # unreadable: the reader's own message stands
+        return None
+    if head.startswith(b"PK"):
+        import zipfile
+
+        from lgcc.ir.formats.lgir import HEADER
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except (*ZIP_ERRORS, OSError):
+            return None
+        if HEADER in names:
+            return ".lgir"
+        return ".pt" if any(n.endswith("/data.pkl") for n in names) else None
+    words = head.split(maxsplit=1)
+    if words and words[0] in (b"aag", b"aig"):
+        return ".aag" if words[0] == b"aag" else ".aig"
+    text = head.decode("latin-1")
+    if any(line.lstrip().startswith((".model", ".inputs", ".outputs", ".names")) for line in text.splitlines()):
+        return ".blif"
+    return None
+
+
+def _with_format_hint(exc: FormatError, path: Path, ext: str) -> FormatError:
+    """``exc``, plus which extension the file needs when its content is another known format."""
+    kind = sniff_format(path)
+    same = {ext, kind} <= {".aag", ".aig"} or {ext, kind} <= set(CHECKPOINT_EXTS)
+    if kind is None or kind == ext or same or "rename it" in str(exc):  # the reader gave the hint itself
+        return exc
+    names = {".lgir": "an lgcc graph", ".pt": "a PyTorch checkpoint", ".aag": "an ASCII AIGER file",
+             ".aig": "a binary AIGER file", ".blif": "a BLIF netlist"}
+    return FormatError(f"{exc} (the file looks like {names[kind]}: rename it to {path.stem}{kind})")
+
+
 def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     """Write ``graph`` in the format given by the extension of ``path`` (atomically)."""
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext not in GRAPH_FORMATS or GRAPH_FORMATS[ext][2] is None:
-        known = ", ".join(sorted(e for e, f in GRAPH_FORMATS.items() if f[2]))
-        raise LgccError(f"{path}: cannot write '{ext}' files (known: {known})")
-    mod, _, writer = GRAPH_FORMATS[ext]
-    getattr(_module(mod), writer)(graph, path)
+    mod, _, writer = GRAPH_FORMATS[check_graph_output(path)]
+    getattr(_module(mod), writer)(graph, Path(path))

@@ -18,6 +18,8 @@ from typing import Any
 
 from lgcc.ir.errors import LgccError
 
+from .elf import elf_problem
+
 LIBRARY = "libmodel_cuda.so"
 _MODES = {"auto": 0, "straight": 1, "fused": 2, "levels": 3}
 _P, _I64, _SZ = ctypes.c_void_p, ctypes.c_int64, ctypes.c_size_t
@@ -43,7 +45,8 @@ class CudaModel:
             raise LgccError(f"{meta_path} not found: compile with `lgcc compile MODEL --target cuda --build -o DIR`") from None
         except (OSError, ValueError) as exc:
             raise LgccError(f"{meta_path} is unreadable: {exc}") from None
-        if meta.get("format") != "lgcc-cuda" or meta.get("version") != 1:
+        if not isinstance(meta, dict) or meta.get("format") != "lgcc-cuda" or meta.get("version") != 1:
+            meta = meta if isinstance(meta, dict) else {}
             raise LgccError(f"{meta_path} is not an lgcc CUDA model (format {meta.get('format')!r}, "
                             f"version {meta.get('version')!r}); recompile it with this lgcc")
         lib_path = outdir / LIBRARY
@@ -53,11 +56,17 @@ class CudaModel:
         if not torch.cuda.is_available():
             raise LgccError("no CUDA GPU is visible to torch: load_cuda needs one (use lgcc.runtime.load for the C target)")
         self.meta: dict[str, Any] = meta
-        self.n_inputs: int = int(meta["n_inputs"])
-        self.n_outputs: int = int(meta["n_outputs"])
-        self.k: int = int(meta["head"]["k"]) if meta.get("head") else 0
-        self.tau: float = float(meta["head"]["tau"]) if meta.get("head") else 1.0
-        self.n_features: int = int(meta["encoding"]["n_features"]) if meta.get("encoding") else 0
+        try:
+            self.n_inputs: int = int(meta["n_inputs"])
+            self.n_outputs: int = int(meta["n_outputs"])
+            self.k: int = int(meta["head"]["k"]) if meta.get("head") else 0
+            self.tau: float = float(meta["head"]["tau"]) if meta.get("head") else 1.0
+            self.n_features: int = int(meta["encoding"]["n_features"]) if meta.get("encoding") else 0
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LgccError(f"{meta_path} is damaged (field {exc}); recompile the model with this lgcc") from None
+        problem = elf_problem(lib_path, "lgcc compile --target cuda --build")  # dlopen of a truncated one: SIGBUS
+        if problem:
+            raise LgccError(f"{lib_path}: {problem}")
         try:
             self._lib = ctypes.CDLL(str(lib_path))
         except OSError as exc:

@@ -18,6 +18,8 @@ import numpy as np
 
 from lgcc.ir.errors import LgccError
 
+from .elf import elf_problem
+
 #: The C ABI version this runtime speaks (see ``lgcc.backends.c.render.ABI_VERSION``).
 ABI_VERSION = 2
 _FFI_LOCK = threading.Lock()
@@ -35,9 +37,17 @@ def _as_numpy(x: Any) -> np.ndarray:
         x = x.detach()
         if str(x.dtype) == "torch.bfloat16":  # numpy has no bfloat16; float32 holds every value exactly
             x = x.float()
-        x = x.numpy()
+        try:
+            x = x.numpy()
+        except (TypeError, RuntimeError) as exc:  # sparse, quantized, conjugated-view tensors
+            raise RuntimeModelError(f"cannot read this tensor as an array ({str(exc).splitlines()[0][:80]}); "
+                                    "pass a dense CPU tensor of bool/uint8 bits or float features") from None
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError as exc:  # e.g. ragged nested lists
+            raise RuntimeModelError(f"cannot read the input as an array ({str(exc).splitlines()[0][:80]}); "
+                                    "pass a 2-D numpy array") from None
     return x
 
 
@@ -69,8 +79,9 @@ class CompiledModel:
         try:
             self.meta: dict[str, Any] = json.loads(meta_path.read_text())
             prefix, cdef = self.meta["prefix"], self.meta["cdef"]
-        except (ValueError, KeyError, OSError) as exc:
-            raise RuntimeModelError(f"{meta_path}: not a model.json of lgcc's C target ({exc})") from None
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # TypeError: JSON that is not an object
+            raise RuntimeModelError(f"{meta_path}: not a model.json of lgcc's C target ({exc}); "
+                                    "recompile the model") from None
         if self.meta.get("abi_version") != ABI_VERSION:
             raise RuntimeModelError(f"{meta_path}: C API version {self.meta.get('abi_version')}, this lgcc "
                                     f"speaks {ABI_VERSION}: recompile the model with this lgcc")
@@ -84,11 +95,16 @@ class CompiledModel:
         except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
             raise RuntimeModelError(f"{meta_path}: corrupt C declarations ({str(exc).splitlines()[0]}); "
                                     "recompile the model") from None
+        problem = elf_problem(lib_path, "lgcc compile --target c")  # dlopen of a truncated one: SIGBUS
+        if problem:
+            raise RuntimeModelError(f"{lib_path}: {problem}")
         with _FFI_LOCK:
             try:
                 self.lib = self.ffi.dlopen(str(lib_path.resolve()))
-            except OSError as exc:
-                raise RuntimeModelError(f"{lib_path}: cannot load the library: {exc}") from None
+            except OSError as exc:  # cffi appends a paragraph about find_library: keep the loader's reason
+                reason = str(exc).split(".  Additionally")[0].splitlines()[0]
+                raise RuntimeModelError(f"{lib_path}: cannot load the library ({reason}); "
+                                        "recompile the model (lgcc compile --target c)") from None
         try:
             self._fn = {name: getattr(self.lib, f"{prefix}_{name}") for name in (
                 "abi_version", "strerror", "n_inputs", "n_classes", "n_outputs", "n_features",
@@ -102,6 +118,11 @@ class CompiledModel:
         self.n_inputs = int(self._fn["n_inputs"]())
         self.n_outputs = int(self._fn["n_outputs"]())
         self.n_classes = int(self._fn["n_classes"]())
+        told = {"n_inputs": self.n_inputs, "n_outputs": self.n_outputs, "classes": self.n_classes}
+        differ = [k for k, v in told.items() if self.meta.get(k) is not None and self.meta[k] != v]
+        if differ:  # the .so of another model copied beside this model.json
+            raise RuntimeModelError(f"{lib_path}: does not belong to {meta_path.name} ({differ[0]} "
+                                    f"{told[differ[0]]} vs {self.meta[differ[0]]}); recompile the model")
         self.n_features = int(self._fn["n_features"]()) if self.meta.get("encoding") else None
         self.tau = self.meta.get("tau")
         self.isa = isa

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lgcc.ir.errors import LgccError
 from lgcc.ir.fileio import atomic_dir
 from lgcc.ir.graph import Graph
 
@@ -65,6 +66,8 @@ def write_library(graph: Graph, outdir: str | Path, options: COptions | None = N
 
 def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -> dict[str, Any]:
     """``lgcc compile --target c``: render and build into ``outdir``; return a summary."""
+    if getattr(args, "cc", None) == "":  # else it would silently mean $CC or cc
+        raise LgccError("--cc must name a C compiler (it is empty; leave it out for $CC, else cc)")
     meta = write_library(graph, outdir, options_from_args(args), isa=getattr(args, "isa", "auto"),
                          cc=getattr(args, "cc", None))
     return {"target": "c", "outdir": str(outdir),

@@ -40,7 +40,11 @@ GCC_FLAGS = ("-fno-tree-loop-vectorize",)
 def find_compiler(cc: str | None) -> list[str]:
     """The compiler command (``--cc``, else ``$CC``, else ``cc``/``gcc``), or a clear error."""
     spec = cc or os.environ.get("CC") or ""
-    words = shlex.split(spec) if spec else []
+    try:
+        words = shlex.split(spec) if spec else []
+    except ValueError as exc:  # e.g. an unbalanced quote
+        origin = "--cc" if cc else "$CC"
+        raise LgccError(f"{origin} {spec!r}: cannot split it into a command ({exc}); check the quotes") from None
     candidates = [words] if words else [["cc"], ["gcc"], ["clang"]]
     for cmd in candidates:
         if shutil.which(cmd[0]):
@@ -110,14 +114,21 @@ def _run_all(cmds: list[list[str]], what: str) -> None:
             proc.communicate()
         raise LgccError(f"cannot run '{cmds[len(procs)][0]}': {exc.strerror}") from None
     failed = None
-    for cmd, proc in procs:
-        _, err = proc.communicate()
-        if proc.returncode != 0 and failed is None:
-            failed = (cmd, err)
+    try:
+        for cmd, proc in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0 and failed is None:
+                failed = (cmd, err)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): no compiler left running into a removed folder
+        for _, proc in procs:
+            proc.kill()
+            proc.wait()
+        raise
     if failed is not None:
         cmd, err = failed
         first = next((ln for ln in err.splitlines() if "error" in ln), err.strip()[:300])
-        raise LgccError(f"{what} failed ({' '.join(cmd[:2])} ...): {first}")
+        rc = next(p.returncode for c, p in procs if c is cmd)
+        raise LgccError(f"{what} failed ({' '.join(cmd[:2])} ...): {first or f'exit status {rc}, no message'}")
 
 
 def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
@@ -144,6 +155,10 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
     objs = [str(srcdir / f"model{part}.o") for part in (1, 2)]
     _run_all([[*cmd, *flags, f"-DLGCC_PART={part}", "-c", str(srcdir / "model.c"), "-o", obj]
               for part, obj in zip((1, 2), objs)], "compiling model.c")
+    missing = [Path(obj).name for obj in objs if not Path(obj).is_file()]
+    if missing:  # e.g. --cc true: "success" without output would fail later with a staging path
+        raise LgccError(f"the C compiler '{' '.join(cmd)}' reported success but wrote no {missing[0]}; "
+                        "is it a C compiler? (name one with --cc)")
     _run_all([[*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), *objs, "-lpthread"],
               [ar, "rcs", str(srcdir / "libmodel.a"), *objs]], "linking libmodel.so and libmodel.a")
     for obj in objs:

@@ -58,6 +58,10 @@ def run_nvcc(args: list[str], cwd: Path, timeout: float = 600) -> float:
     except subprocess.TimeoutExpired:
         raise WorkFailed(f"nvcc took longer than {timeout:.0f} s") from None
     if res.returncode:
+        if "Unsupported gpu architecture" in res.stderr + res.stdout:  # the user's --arch, not the code
+            arch = (res.stderr + res.stdout).split("Unsupported gpu architecture", 1)[1].split()[0]
+            raise LgccError(f"--arch: this nvcc does not support {arch}; 'nvcc --list-gpu-arch' lists the ones "
+                            "it does")
         lines = [ln for ln in (res.stderr or res.stdout).splitlines() if "error" in ln.lower()]
         raise WorkFailed(f"nvcc failed: {(lines or (res.stderr or res.stdout).splitlines() or ['?'])[0]}")
     return time.perf_counter() - start

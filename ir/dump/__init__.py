@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 
 from ..errors import LgccError
 from ..graph import Graph
 from .select import DEFAULT_MAX_NODES, Selection, check_size, select
 
-#: Dump format -> module with ``render(graph, selection) -> str``.
+#: Dump format -> module with ``render(graph, selection) -> str`` (and, for the formats that
+#: make sense at millions of gates, ``render_chunks`` yielding the same text in pieces).
 FORMATS = {"text": "text", "json": "jsondump", "dot": "dot", "graphml": "graphml"}
 
 
 def dump(graph: Graph, fmt: str = "text", selection: Selection | None = None,
          max_nodes: int = DEFAULT_MAX_NODES) -> str:
     """Render ``graph`` (or a selection of it) in ``fmt``; LgccError if more than ``max_nodes`` gates."""
+    return "".join(dump_chunks(graph, fmt, selection, max_nodes))
+
+
+def dump_chunks(graph: Graph, fmt: str = "text", selection: Selection | None = None,
+                max_nodes: int = DEFAULT_MAX_NODES) -> Iterator[str]:
+    """:func:`dump`'s text in pieces to write one after another (text and JSON: bounded memory).
+
+    The checks (format, ``max_nodes``, the size limit of DOT and GraphML) are made
+    before the first piece is asked for.
+    """
     if fmt not in FORMATS:
         raise LgccError(f"unknown dump format '{fmt}' (known: {', '.join(FORMATS)})")
     sel = selection if selection is not None else select(graph)
-    check_size(sel, max_nodes)
-    return importlib.import_module(f"{__name__}.{FORMATS[fmt]}").render(graph, sel)
+    check_size(sel, max_nodes, fmt)
+    mod = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
+    return mod.render_chunks(graph, sel) if hasattr(mod, "render_chunks") else iter([mod.render(graph, sel)])
 
 
-__all__ = ["DEFAULT_MAX_NODES", "FORMATS", "Selection", "dump", "select"]
+__all__ = ["DEFAULT_MAX_NODES", "FORMATS", "Selection", "dump", "dump_chunks", "select"]

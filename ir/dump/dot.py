@@ -38,10 +38,10 @@ def render(graph: Graph, sel: Selection) -> str:
     refs = np.unique(np.concatenate([graph.a[gates], graph.b[gates], graph.outputs[sel.outputs]]).astype(np.int64))
     inputs = refs[refs < fg]
     outside = refs[(refs >= fg) & ~inside[refs]]
-    names = graph.meta.get("input_names")
+    names = graph.meta_names("input_names")
     in_lines = []
     for n, name in zip(inputs.tolist(), node_names(graph, inputs)):
-        label = name if n < FIRST_INPUT or not names else f"{name}\\n{_esc(str(names[n - FIRST_INPUT]))}"
+        label = name if n < FIRST_INPUT or not names else f"{name}\\n{_esc(names[n - FIRST_INPUT])}"
         shape = "plaintext" if n < FIRST_INPUT else "box"
         in_lines.append(f"    {name} [shape={shape}, label={_quote(label)}];")
     if in_lines:

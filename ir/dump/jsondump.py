@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ..gates import NAMES
@@ -35,6 +36,45 @@ def to_dict(graph: Graph, sel: Selection) -> dict[str, Any]:
     }
 
 
+#: Gates rendered per chunk: a dump of millions of gates is written out piece by piece.
+CHUNK_GATES = 1 << 16
+#: Each gate's function name as a JSON string.
+_GATE_JSON = [json.dumps(name) for name in NAMES]
+
+
 def render(graph: Graph, sel: Selection) -> str:
     """The JSON dump text (deterministic: sorted keys, fixed indentation)."""
-    return json.dumps(to_dict(graph, sel), indent=1, sort_keys=True) + "\n"
+    return "".join(render_chunks(graph, sel))
+
+
+def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
+    """:func:`render`'s text in pieces, the same bytes as ``json.dumps(to_dict(...), indent=1, sort_keys=True)``.
+
+    The document around the two long lists comes from ``json.dumps``; the ``gates`` and
+    ``outputs`` items are formatted here (names, numbers and booleans only) a chunk at a
+    time, so a dump of millions of gates never holds millions of dicts.
+    """
+    frame = Selection(sel.gates[:0], sel.outputs[:0], sel.what)  # the document with both lists empty
+    doc = json.dumps(to_dict(graph, frame), indent=1, sort_keys=True) + "\n"
+    # top-level keys are the only lines indented by exactly one space: nothing in meta can match
+    before, rest = doc.split('\n "gates": [],\n', 1)
+    middle, after = rest.split('\n "outputs": [],\n', 1)
+    yield before + '\n "gates": ['
+    layer = gate_layers(graph)
+    sep = "\n"
+    for s in range(0, sel.gates.size, CHUNK_GATES):
+        gates = sel.gates[s: s + CHUNK_GATES]
+        an = node_names(graph, graph.a[gates])
+        bn = node_names(graph, graph.b[gates])
+        yield sep + ",\n".join(
+            f'  {{\n   "a": "{x}",\n   "b": "{y}",\n   "gate": {_GATE_JSON[op]},\n   "layer": {ly},\n'
+            f'   "name": "g{j}",\n   "op": {op}\n  }}'
+            for j, op, x, y, ly in zip(gates.tolist(), graph.op[gates].tolist(), an, bn, layer[gates].tolist()))
+        sep = ",\n"
+    yield ("\n ]" if sel.gates.size else "]") + ",\n" + middle + '\n "outputs": '
+    classes = output_classes(graph)
+    items = [f'  {{\n   "class": {int(classes[o])},\n   "name": "y{o}",\n   "negated": {"true" if neg else "false"},\n'
+             f'   "source": "{src}"\n  }}'
+             for o, neg, src in zip(sel.outputs.tolist(), graph.out_neg[sel.outputs].tolist(),
+                                    node_names(graph, graph.outputs[sel.outputs]))]
+    yield ("[\n" + ",\n".join(items) + "\n ]" if items else "[]") + ",\n" + after

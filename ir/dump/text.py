@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from ..gates import NAMES
@@ -22,8 +24,17 @@ from .names import node_names, output_classes
 from .select import Selection, gate_layers
 
 
+#: Gates rendered per chunk: a dump of millions of gates is written out piece by piece.
+CHUNK_GATES = 1 << 16
+
+
 def render(graph: Graph, sel: Selection) -> str:
     """The text dump of the selected part of ``graph`` (deterministic)."""
+    return "".join(render_chunks(graph, sel))
+
+
+def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
+    """:func:`render`'s text in pieces of at most :data:`CHUNK_GATES` gate lines (memory stays bounded)."""
     lines = [f"# lgcc graph: {graph.n_inputs} inputs, {graph.n_gates} gates, {graph.n_outputs} outputs, "
              f"depth {graph.depth()}; showing {sel.what}"]
     if graph.head is not None:
@@ -34,21 +45,27 @@ def render(graph: Graph, sel: Selection) -> str:
         lines.append(f"encoding: {e.n_features} features, input i = feature[i] > threshold[i]")
         lines.extend(f"  x{i}: f{f} > {float(t)!r}" for i, (f, t) in enumerate(zip(e.feature.tolist(), e.threshold)))
     lines.append("inputs: " + " ".join(node_names(graph, np.arange(graph.n_inputs) + 2)))
-    gates = sel.gates
-    layer = gate_layers(graph)[gates]
-    an = node_names(graph, graph.a[gates])
-    bn = node_names(graph, graph.b[gates])
-    ops = graph.op[gates].tolist()
+    yield "\n".join(lines) + "\n"
+    layer = gate_layers(graph)
     kind = "layer" if graph.layers is not None else "level"
+    shift = 0 if graph.layers is not None else 1  # levels are shown counted from 1, as lgcc stats does
     prev = None
-    for j, ly, op, x, y in zip(gates.tolist(), layer.tolist(), ops, an, bn):
-        if ly != prev:
-            lines.append(f"{kind} {ly if graph.layers is not None else ly + 1}:")
-            prev = ly
-        lines.append(f"g{j} = {NAMES[op]}({x}, {y})")
+    for s in range(0, sel.gates.size, CHUNK_GATES):
+        gates = sel.gates[s: s + CHUNK_GATES]
+        lines = []
+        an = node_names(graph, graph.a[gates])
+        bn = node_names(graph, graph.b[gates])
+        for j, ly, op, x, y in zip(gates.tolist(), layer[gates].tolist(), graph.op[gates].tolist(), an, bn):
+            if ly != prev:
+                lines.append(f"{kind} {ly + shift}:")
+                prev = ly
+            lines.append(f"g{j} = {NAMES[op]}({x}, {y})")
+        yield "\n".join(lines) + "\n"
     classes = output_classes(graph)
     src = node_names(graph, graph.outputs[sel.outputs])
+    lines = []
     for o, s in zip(sel.outputs.tolist(), src):
         tail = f"  [class {classes[o]}]" if classes[o] >= 0 else ""
         lines.append(f"y{o} = {'~' if graph.out_neg[o] else ''}{s}{tail}")
-    return "\n".join(lines) + "\n"
+    if lines:
+        yield "\n".join(lines) + "\n"

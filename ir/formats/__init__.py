@@ -8,9 +8,15 @@ atomic and readers raise :class:`~lgcc.ir.errors.FormatError` with one line.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from ..errors import FormatError
+
+#: What :mod:`zipfile` raises for a damaged or foreign archive: BadZipFile, and for members it
+#: cannot read (a newer zip version, a compression method, encryption) NotImplementedError or
+#: RuntimeError; EOFError for a cut-off member, ValueError (UnicodeDecodeError) for a damaged name.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, ValueError)
 
 
 def require_file(path: str | os.PathLike) -> Path:
@@ -18,6 +24,8 @@ def require_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file")
+    if path.is_dir():
+        raise FormatError(f"{path}: is a folder; give the path of a graph file or checkpoint")
     if not path.is_file():
         raise FormatError(f"{path}: not a regular file")
     return path

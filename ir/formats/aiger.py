@@ -25,7 +25,7 @@ from ..fileio import atomic_path
 from ..gates import AIG_COST, DEPENDS_A, DEPENDS_B, IS_BINARY, IS_CONST, IS_XOR, NEG_A, NEG_B, TRUTH
 from ..graph import FIRST_INPUT, Graph
 from . import require_file
-from .aiger_encode import decode_deltas, encode_deltas
+from .aiger_encode import decode_deltas, encode_deltas, int_lines, parse_int_lines
 from .annotation import TAG, annotation_text, apply_annotation, parse_annotation
 
 # Per gate: the case (a, b) of its single on-set or off-set row (binary non-XOR gates).
@@ -129,16 +129,16 @@ def to_bytes(graph: Graph, binary: bool) -> bytes:
     m = ni + ands.shape[0]
     parts = [f"{'aig' if binary else 'aag'} {m} {ni} 0 {graph.n_outputs} {ands.shape[0]}\n".encode()]
     if binary:
-        parts.append("".join(f"{o}\n" for o in outs.tolist()).encode())
+        parts.append(int_lines(outs[:, None]))
         parts.append(encode_deltas(ands))
     else:
-        parts.append("".join(f"{2 * i}\n" for i in range(1, ni + 1)).encode())
-        parts.append("".join(f"{o}\n" for o in outs.tolist()).encode())
-        parts.append("".join(f"{x} {y} {z}\n" for x, y, z in ands.tolist()).encode())
-    in_names = graph.meta.get("input_names") or [f"x{i}" for i in range(ni)]
-    out_names = graph.meta.get("output_names") or [f"y{o}" for o in range(graph.n_outputs)]
-    parts.append("".join(f"i{i} {_symbol(n)}\n" for i, n in enumerate(in_names[:ni])).encode())
-    parts.append("".join(f"o{o} {_symbol(n)}\n" for o, n in enumerate(out_names[:graph.n_outputs])).encode())
+        parts.append(int_lines(2 * np.arange(1, ni + 1, dtype=np.int64)[:, None]))
+        parts.append(int_lines(outs[:, None]))
+        parts.append(int_lines(ands))
+    in_names = graph.meta_names("input_names") or [f"x{i}" for i in range(ni)]
+    out_names = graph.meta_names("output_names") or [f"y{o}" for o in range(graph.n_outputs)]
+    parts.append("".join(f"i{i} {_symbol(n)}\n" for i, n in enumerate(in_names)).encode())
+    parts.append("".join(f"o{o} {_symbol(n)}\n" for o, n in enumerate(out_names)).encode())
     note = annotation_text(graph)
     parts.append(f"c\nwritten by lgcc: {graph.n_gates} gates\n".encode())
     if note:
@@ -215,29 +215,19 @@ class _Lines:
         """The next ``count`` lines of ``width`` non-negative integers each."""
         if count == 0:
             return np.zeros((0, width), dtype=np.int64)
-        end = self.pos
-        for _ in range(count):
-            nxt = self.data.find(b"\n", end)
-            if nxt < 0:
-                raise FormatError(f"{self.where}: file ends early (truncated AIGER file)")
-            end = nxt + 1
-        chunk = self.data[self.pos:end].decode("latin-1")
-        self.pos = end
-        try:
-            values = np.array(chunk.split(), dtype=np.int64)
-        except ValueError:
-            raise FormatError(f"{self.where}: bad literal in AIGER body (expected integers)") from None
-        if values.size != count * width:
-            raise FormatError(f"{self.where}: expected {width} literal(s) per line in AIGER body")
-        if values.size and values.min() < 0:
-            raise FormatError(f"{self.where}: negative literal in AIGER body")
-        return values.reshape(count, width)
+        values, self.pos = parse_int_lines(self.data, self.pos, count, width, self.where)
+        return values
 
     def symbols(self, ni: int, no: int) -> tuple[dict[str, dict[int, str]], dict | None]:
         """Symbol table (``i``/``o`` -> index -> name) and the lgcc annotation of the comment section."""
         names: dict[str, dict[int, str]] = {"i": {}, "o": {}}
         note = None
-        text = self.data[self.pos:].decode("utf-8", errors="replace").split("\n")
+        rest = self.data[self.pos:]
+        if rest and not rest.endswith(b"\n") and f"{TAG} {{".encode() not in rest:
+            # every AIGER line ends in a newline: a file cut inside its symbol table would
+            # silently lose the lgcc comment (head and encoding) that follows it
+            raise FormatError(f"{self.where}: the last line is cut short (truncated AIGER file)")
+        text = rest.decode("utf-8", errors="replace").split("\n")
         for k, line in enumerate(text):
             if line == "c":
                 for comment in text[k + 1:]:

@@ -43,7 +43,7 @@ def parse_annotation(comment: str, where: str = "<netlist>") -> dict[str, Any] |
         return None
     try:
         data = json.loads(text[len(TAG):])
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than any lgcc writes
         raise FormatError(f"{where}: the '{TAG} {{...}}' comment (head/encoding) is not valid JSON; "
                           "the file is truncated or corrupt") from None
     return data if isinstance(data, dict) else None
@@ -56,7 +56,9 @@ def apply_annotation(graph: Graph, data: dict[str, Any] | None, where: str) -> G
     try:
         head = Head.from_json(data["head"]) if data.get("head") else None
         enc = Encoding.from_json(data["encoding"]) if data.get("encoding") else None
-        meta = dict(data.get("meta") or {})
+        meta = data.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise TypeError("its 'meta' is not a JSON object")
         return graph.copy(head=head, encoding=enc, meta={**graph.meta, **meta}).verify()
     except (GraphError, KeyError, TypeError, ValueError) as exc:
         raise FormatError(f"{where}: the lgcc comment (head/encoding) does not match the netlist: {exc}") from None

@@ -23,12 +23,15 @@ line number.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import FormatError
 from ..fileio import atomic_path
 from ..gates import CASES, TRUTH
-from ..graph import Graph
+from ..graph import FIRST_INPUT, Graph
 from . import blif_fast, blif_parse, require_file
 from .annotation import TAG, annotation_text
 
@@ -36,22 +39,32 @@ from .annotation import TAG, annotation_text
 _CUBES = tuple("".join(f"{a}{b} 1\n" for c, (a, b) in enumerate(CASES) if TRUTH[g, c]) for g in range(16))
 
 
-def node_signal_names(graph: Graph) -> list[str]:
-    """Signal name of every node: ``c0``, ``c1``, ``x{i}``, ``g{j}``."""
-    return ["c0", "c1"] + [f"x{i}" for i in range(graph.n_inputs)] + [f"g{j}" for j in range(graph.n_gates)]
+#: Gates written per chunk: a file of millions of gates is written out piece by piece.
+CHUNK_GATES = 1 << 16
+
+
+def node_signal_names(graph: Graph, nodes: np.ndarray | None = None) -> list[str]:
+    """Signal name of every node (or of the node ids ``nodes``): ``c0``, ``c1``, ``x{i}``, ``g{j}``."""
+    fg = graph.first_gate
+    ids = range(graph.n_nodes) if nodes is None else np.asarray(nodes, dtype=np.int64).tolist()
+    return [f"c{n}" if n < FIRST_INPUT else f"x{n - FIRST_INPUT}" if n < fg else f"g{n - fg}" for n in ids]
 
 
 def write(graph: Graph, path: str | os.PathLike) -> None:
-    """Write ``graph`` as BLIF to ``path`` atomically."""
-    text = to_text(graph, model=Path(path).stem or "lgcc")
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
+    """Write ``graph`` as BLIF to ``path`` atomically (piece by piece: memory stays bounded)."""
+    chunks = text_chunks(graph, model=Path(path).stem or "lgcc")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.writelines(chunks)
 
 
 def to_text(graph: Graph, model: str = "lgcc") -> str:
     """The BLIF text of ``graph`` (deterministic)."""
+    return "".join(text_chunks(graph, model))
+
+
+def text_chunks(graph: Graph, model: str = "lgcc") -> Iterator[str]:
+    """:func:`to_text` in pieces of at most :data:`CHUNK_GATES` gates."""
     graph.verify()
-    names = node_signal_names(graph)
     fg = graph.first_gate
     parts = [f"# written by lgcc: {graph.n_inputs} inputs, {graph.n_gates} gates, {graph.n_outputs} outputs\n"]
     note = annotation_text(graph)
@@ -59,7 +72,7 @@ def to_text(graph: Graph, model: str = "lgcc") -> str:
         parts.append(f"# {TAG} {note}\n")
     safe_model = "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in model) or "lgcc"
     parts.append(f".model {safe_model}\n")
-    parts.append(_wrapped(".inputs", names[2:fg]))
+    parts.append(_wrapped(".inputs", node_signal_names(graph, np.arange(FIRST_INPUT, fg))))
     parts.append(_wrapped(".outputs", [f"y{o}" for o in range(graph.n_outputs)]))
     used = set(graph.a[graph.a < 2].tolist()) | set(graph.b[graph.b < 2].tolist())
     used |= set(graph.outputs[graph.outputs < 2].tolist())
@@ -67,13 +80,18 @@ def to_text(graph: Graph, model: str = "lgcc") -> str:
         parts.append(".names c0\n")
     if 1 in used:
         parts.append(".names c1\n1\n")
-    # A constant-0 gate has no cubes; ABC rejects an empty cover with fanins, so it has none.
-    parts.extend(f".names {names[x]} {names[y]} {names[fg + j]}\n{_CUBES[op]}" if op else f".names {names[fg + j]}\n"
-                 for j, (op, x, y) in enumerate(zip(graph.op.tolist(), graph.a.tolist(), graph.b.tolist())))
-    parts.extend(f".names {names[node]} y{o}\n{'0' if neg else '1'} 1\n"
-                 for o, (node, neg) in enumerate(zip(graph.outputs.tolist(), graph.out_neg.tolist())))
-    parts.append(".end\n")
-    return "".join(parts)
+    yield "".join(parts)
+    for s in range(0, graph.n_gates, CHUNK_GATES):
+        e = min(graph.n_gates, s + CHUNK_GATES)
+        an = node_signal_names(graph, graph.a[s:e])
+        bn = node_signal_names(graph, graph.b[s:e])
+        # A constant-0 gate has no cubes; ABC rejects an empty cover with fanins, so it has none.
+        yield "".join(f".names {x} {y} g{j}\n{_CUBES[op]}" if op else f".names g{j}\n"
+                      for j, op, x, y in zip(range(s, e), graph.op[s:e].tolist(), an, bn))
+    yield "".join(f".names {name} y{o}\n{'0' if neg else '1'} 1\n"
+                  for o, (name, neg) in enumerate(zip(node_signal_names(graph, graph.outputs),
+                                                      graph.out_neg.tolist())))
+    yield ".end\n"
 
 
 def _wrapped(directive: str, items: list[str], width: int = 100) -> str:

@@ -113,7 +113,9 @@ def parse_lines(lines: list[tuple[int, str]], where: str, directives_only: bool 
             raise Unhandled(number)
         if not head.startswith("."):
             if current is None:
-                raise FormatError(f"{where}:{number}: cube line '{' '.join(tokens)}' outside a .names")
+                line = " ".join(tokens)
+                shown = line if len(line) <= 60 and line.isprintable() else ascii(line[:30])[1:-1] + "..."
+                raise FormatError(f"{where}:{number}: cube line '{shown}' outside a .names (is this a BLIF file?)")
             current.cubes.append(_cube(tokens, len(current.inputs), where, number))
             continue
         current = None

@@ -25,13 +25,18 @@ import numpy as np
 from ..errors import FormatError, GraphError
 from ..fileio import atomic_path
 from ..graph import Encoding, Graph, Head
-from . import require_file
+from . import ZIP_ERRORS, require_file
 
 MAGIC = "lgcc-ir"
 #: Bump when a reader of the previous version could misread a new file.
 FORMAT_VERSION = 1
 HEADER = "header.json"
 _ARRAYS = ("op", "a", "b", "outputs", "out_neg")
+#: The dtype of every array member, byte order included (what :func:`write` stores).  The graph's
+#: own arrays must have exactly these; the optional ones are converted when that loses nothing.
+_DTYPES = {"op": "|u1", "a": "<i4", "b": "<i4", "outputs": "<i4", "out_neg": "|b1", "layers": "<i8",
+           "enc_feature": "<i4", "enc_threshold": "<f4"}
+_CONVERTED = ("layers", "enc_feature", "enc_threshold")
 #: Largest header we accept (the header holds meta, not arrays).
 _MAX_HEADER = 64 << 20
 #: Timestamp of every member: a fixed one, so the same graph gives the same bytes at any time.
@@ -65,7 +70,7 @@ def write(graph: Graph, path: str | os.PathLike) -> None:
         zf.writestr(zipfile.ZipInfo(HEADER, _DATE_TIME), json.dumps(header, sort_keys=True, indent=1))
         for name, arr in arrays.items():
             with zf.open(zipfile.ZipInfo(f"{name}.npy", _DATE_TIME), "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
+                np.lib.format.write_array(f, np.ascontiguousarray(arr, dtype=_DTYPES[name]), allow_pickle=False)
 
 
 def read(path: str | os.PathLike) -> Graph:
@@ -77,13 +82,15 @@ def read(path: str | os.PathLike) -> Graph:
             arrays = {name: _read_array(zf, name, path) for name in _member_names(header)}
     except zipfile.BadZipFile:
         raise FormatError(f"{path}: not an .lgir file (not a zip archive, or truncated)") from None
-    except (EOFError, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-        # zipfile raises RuntimeError for an encrypted member and NotImplementedError for a
-        # compression method it cannot read: both mean "not a file lgcc wrote"
+    except PermissionError as exc:  # not a damaged file: say what the system said
+        raise FormatError(f"{path}: cannot read it ({exc.strerror})") from None
+    except RecursionError:
+        raise FormatError(f"{path}: corrupt .lgir header (JSON nested too deeply)") from None
+    except (*ZIP_ERRORS, OSError) as exc:  # a member zipfile cannot read: not a file lgcc wrote
         raise FormatError(f"{path}: truncated or unreadable .lgir file ({exc})") from None
     try:
         return _assemble(header, arrays).verify()
-    except (GraphError, KeyError, TypeError, ValueError) as exc:
+    except (GraphError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise FormatError(f"{path}: corrupt .lgir file: {exc}") from None
 
 
@@ -135,6 +142,10 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}': {exc})") from None
         if dtype.hasobject:
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}' holds Python objects; refused)")
+        want = np.dtype(_DTYPES[name])
+        if dtype.str != want.str and (name not in _CONVERTED or dtype.kind != want.kind):
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has dtype {dtype.str}, expected "
+                              f"{want.str}; write it with lgcc.ir.formats.lgir.write)")
         if len(shape) != 1:
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has shape {shape}, expected 1-D)")
         nbytes = shape[0] * dtype.itemsize
@@ -143,19 +154,37 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
         buf = bytearray(nbytes)
         if f.readinto(buf) != nbytes:
             raise FormatError(f"{path}: truncated .lgir file (array '{name}' is short)")
-    return np.frombuffer(buf, dtype=dtype)
+    arr = np.frombuffer(buf, dtype=dtype)
+    if dtype == want:
+        return arr
+    converted = arr.astype(want)
+    if not np.array_equal(converted, arr, equal_nan=True):  # e.g. feature ids past int32, float64 thresholds
+        raise FormatError(f"{path}: corrupt .lgir file (array '{name}' does not fit dtype {want.str})")
+    return converted
+
+
+def _count(where: dict[str, Any], key: str, what: str) -> int:
+    """A non-negative integer field of the header, else ValueError naming it."""
+    value = where.get(key)
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{what} '{key}' must be a non-negative integer, got {str(value)[:40]!r}")
+    return value
 
 
 def _assemble(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Graph:
-    n_gates, n_outputs = int(header["n_gates"]), int(header["n_outputs"])
+    n_gates, n_outputs = _count(header, "n_gates", "header field"), _count(header, "n_outputs", "header field")
     if arrays["op"].shape[0] != n_gates or arrays["outputs"].shape[0] != n_outputs:
         raise ValueError(f"header says {n_gates} gates and {n_outputs} outputs, arrays disagree")
     enc = None
     if header.get("encoding") is not None:
-        enc = Encoding(int(header["encoding"]["n_features"]), arrays["enc_feature"], arrays["enc_threshold"])
+        if not isinstance(header["encoding"], dict):
+            raise ValueError("header field 'encoding' must be a JSON object")
+        enc = Encoding(_count(header["encoding"], "n_features", "encoding field"), arrays["enc_feature"],
+                       arrays["enc_threshold"])
     head = Head.from_json(header["head"]) if header.get("head") is not None else None
     meta = header.get("meta", {})
     if not isinstance(meta, dict):
         raise ValueError("meta must be a JSON object")
-    return Graph(int(header["n_inputs"]), arrays["op"], arrays["a"], arrays["b"], arrays["outputs"],
+    n_inputs = _count(header, "n_inputs", "header field")
+    return Graph(n_inputs, arrays["op"], arrays["a"], arrays["b"], arrays["outputs"],
                  arrays["out_neg"], head=head, encoding=enc, layers=arrays.get("layers"), meta=meta)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from lgcc.ir.errors import LgccError
-from lgcc.loading import GRAPH_FORMATS, load_graph, save_graph
+from lgcc.loading import check_graph_output, load_graph, save_graph
 
 NAME = "convert"
 HELP = "convert a graph between .lgir, .blif, .aag and .aig (chosen by the file extensions)"
@@ -26,8 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the output format first (fail before reading a big input), then read and write."""
-    ext = Path(args.output).suffix.lower()
-    if ext not in GRAPH_FORMATS:
-        raise LgccError(f"{args.output}: cannot write '{ext}' files (known: {', '.join(sorted(GRAPH_FORMATS))})")
+    check_graph_output(args.output)
     save_graph(load_graph(args.input), args.output)
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lgcc.ir.dump import DEFAULT_MAX_NODES, FORMATS, dump, select
+from lgcc.ir.dump import DEFAULT_MAX_NODES, FORMATS, dump_chunks, select
+from lgcc.ir.dump.select import LAYOUT_MAX_NODES
 from lgcc.ir.errors import LgccError
-from lgcc.ir.fileio import atomic_write
+from lgcc.ir.fileio import atomic_path
 from lgcc.loading import load_graph
 
 NAME = "dump"
@@ -33,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only layers I..J-1 (layer metadata, else logic levels counted from 0: "
                              "level 1 of lgcc stats is 0)")
     parser.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N",
-                        help=f"refuse to dump more than N gates (default {DEFAULT_MAX_NODES}; 0: no limit)")
+                        help=f"refuse to dump more than N gates (default {DEFAULT_MAX_NODES}; 0: no limit, but "
+                             f"dot and graphml never show more than {LAYOUT_MAX_NODES})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise LgccError(f"--max-nodes must be >= 0 (0: no limit), got {args.max_nodes}")
     graph = load_graph(args.file)
     sel = select(graph, layers=args.layers, cone=args.cone, klass=args.klass)
-    text = dump(graph, args.format, sel, max_nodes=args.max_nodes)
+    chunks = dump_chunks(graph, args.format, sel, max_nodes=args.max_nodes)
     if args.output:
-        atomic_write(args.output, text)
+        with atomic_path(args.output) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            out.writelines(chunks)  # piece by piece: a dump of millions of gates is never held whole
     else:
-        sys.stdout.write(text)
+        sys.stdout.writelines(chunks)
     return 0

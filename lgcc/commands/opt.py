@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from lgcc.ir.errors import LgccError
 from lgcc.ir.passes.manager import PIPELINES, FixedPoint, optimize, parse_pass_list
 from lgcc.ir.passes.registry import all_passes
-from lgcc.loading import GRAPH_FORMATS, load_graph, save_graph
+from lgcc.loading import check_graph_output, load_graph, save_graph
 
 NAME = "opt"
 HELP = "optimize a graph: -O0/-O1/-O2 pipelines or any list of passes, with a per-pass report"
@@ -58,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise LgccError("nothing to do: give -o OUT to write the result and/or --report")
     if args.json and not args.report:
         raise LgccError("--json goes with --report")
-    if args.output:  # fail before the work, not after it
-        ext = Path(args.output).suffix.lower()
-        if ext not in GRAPH_FORMATS or GRAPH_FORMATS[ext][2] is None:
-            raise LgccError(f"{args.output}: cannot write '{ext}' files (known: {', '.join(sorted(GRAPH_FORMATS))})")
+    if args.output is not None:  # fail before the work, not after it
+        check_graph_output(args.output)
     passes = parse_pass_list(args.passes) if args.passes is not None else None
     graph = load_graph(args.input)
     result = optimize(graph, level=args.opt_level, passes=passes, report=args.report)

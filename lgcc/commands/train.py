@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ EXAMPLES = [
     "torchrun --nproc_per_node 2 -m lgcc train --dataset digits -o digits.pt",
 ]
 
+#: Fewest threads ``--threads`` may always ask for (more only on machines with more than 64 CPUs).
+MAX_THREADS = 256
 #: Per-dataset defaults (any option given on the command line wins).
 DEFAULTS: dict[str, dict] = {
     "digits": dict(layers=4, width=2000, tau=20.0, bits=3, encoding="uniform", epochs=40, batch_size=100, lr=0.02),
@@ -74,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
+    from lgcc.frontend.spec import MAX_WIDTH
     from lgcc.frontend.training import TrainConfig
 
     values = dict(DEFAULTS[dataset_key])
@@ -88,6 +92,9 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
         values["steps"], values["epochs"] = args.steps, None
     elif args.epochs is not None:
         values["epochs"] = args.epochs
+    if values["layers"] * values["width"] > MAX_WIDTH:  # gate ids are int32: the model could never be compiled
+        raise LgccError(f"--layers x --width = {values['layers'] * values['width']} gates; at most {MAX_WIDTH} fit "
+                        "in a graph")
     for name, low in (("batch_size", 1), ("bits", 1), ("steps", 1)):
         if values.get(name) is not None and values[name] < low:
             raise LgccError(f"--{name.replace('_', '-')} must be >= {low}")
@@ -108,11 +115,15 @@ def _setup_distributed(device_arg: str | None):
     import torch
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    want_cuda = device_arg == "cuda" or (device_arg is None and torch.cuda.is_available())
-    if device_arg not in (None, "cpu", "cuda") and not str(device_arg).startswith("cuda:"):
-        raise LgccError(f"unknown --device '{device_arg}' (choose cpu or cuda)")
+    want_cuda = str(device_arg).startswith("cuda") or (device_arg is None and torch.cuda.is_available())
+    if device_arg not in (None, "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", str(device_arg)):
+        raise LgccError(f"unknown --device '{device_arg}' (choose cpu, cuda or cuda:N)")
     if want_cuda and not torch.cuda.is_available():
-        raise LgccError("--device cuda: no CUDA GPU is visible to this torch build; use --device cpu")
+        raise LgccError(f"--device {device_arg or 'cuda'}: no CUDA GPU is visible to this torch build; "
+                        "use --device cpu")
+    if str(device_arg).startswith("cuda:") and int(device_arg[5:]) >= torch.cuda.device_count():
+        raise LgccError(f"--device {device_arg}: this machine has {torch.cuda.device_count()} GPU(s), "
+                        f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
     if world > 1:
         local = int(os.environ.get("LOCAL_RANK", "0"))
         device = torch.device(f"cuda:{local}") if want_cuda else torch.device("cpu")
@@ -128,16 +139,15 @@ def run(args: argparse.Namespace) -> int:
     """Train, report discrete test accuracy, save the checkpoint (rank 0 only)."""
     import torch
 
-    from lgcc.frontend.checkpoint import save
     from lgcc.frontend.data import BUNDLED, load_dataset
-    from lgcc.frontend.progress import Progress
-    from lgcc.frontend.training import (config_meta, evaluate, keep_freed_memory, make_encoder, make_model,
-                                        train_loop)
+    from lgcc.frontend.training import keep_freed_memory
 
     keep_freed_memory()
     if args.threads is not None:
-        if args.threads < 1:
-            raise LgccError("--threads must be >= 1")
+        most = max(MAX_THREADS, 4 * (os.cpu_count() or 1))  # far more crashed torch's thread pool (SIGSEGV)
+        if not 1 <= args.threads <= most:
+            raise LgccError(f"--threads must be between 1 and {most} (this machine has {os.cpu_count()} CPUs), "
+                            f"got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.output is not None:
         check_output_file(args.output)  # before training, not after minutes of it
@@ -148,35 +158,51 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file", data.n_classes)
     rank, world, device = _setup_distributed(args.device)
     try:
-        torch.manual_seed(cfg.seed)
-        encoder = make_encoder(data, cfg.bits, cfg.encoding)
-        model = make_model(encoder, encoder.out_dim, data.n_classes, cfg, device=device)
-        steps = cfg.total_steps(len(data.x_train))
-        progress = Progress(steps, enabled=not args.quiet and rank == 0)
-        started = time.perf_counter()
-        history = train_loop(model, data.x_train, data.y_train, cfg, device=device, progress=progress)
-        accuracy = evaluate(model, data.x_test, data.y_test, device=device)
-        summary = {"dataset": data.name, "test_accuracy": accuracy, "n_test": len(data.y_test),
-                   "train_seconds": round(time.perf_counter() - started, 2), "steps": history["steps"],
-                   "world_size": world, "device": str(device),
-                   "gates": cfg.layers * cfg.width, "inputs": encoder.out_dim}
-        if rank == 0:
-            if args.output:
-                meta = config_meta(cfg) | {"dataset": data.name, "test_accuracy": accuracy,
-                                           "train_seconds": summary["train_seconds"], "world_size": world}
-                save(model, args.output, meta=meta)
-                summary["checkpoint"] = str(args.output)
-            if args.json:
-                print(json.dumps(summary))
-            else:
-                print(f"{data.name}: discrete test accuracy {100 * accuracy:.2f}% on {len(data.y_test)} samples "
-                      f"({summary['gates']} gates, {history['steps']} steps, {summary['train_seconds']:.1f}s"
-                      f"{', %d processes' % world if world > 1 else ''})"
-                      + (f"; saved {args.output}" if args.output else ""))
-            sys.stdout.flush()
-        if world > 1:  # every rank waits for rank 0's save: gloo aborts a rank whose peer is still busy
-            torch.distributed.barrier()
+        return _train(args, cfg, data, rank, world, device)
+    except RuntimeError as exc:  # torch reports a failed allocation as RuntimeError (OutOfMemoryError on GPUs)
+        if "memory" not in str(exc):
+            raise
+        raise LgccError(f"out of memory for a model of {cfg.layers} x {cfg.width} gates with batch size "
+                        f"{cfg.batch_size} on {device}; use a smaller --width, --layers or --batch-size") from None
     finally:
         if world > 1 and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def _train(args: argparse.Namespace, cfg, data, rank: int, world: int, device) -> int:
+    """The training run of :func:`run` (rank 0 saves and prints)."""
+    import torch
+
+    from lgcc.frontend.checkpoint import save
+    from lgcc.frontend.progress import Progress
+    from lgcc.frontend.training import config_meta, evaluate, make_encoder, make_model, train_loop
+
+    torch.manual_seed(cfg.seed)
+    encoder = make_encoder(data, cfg.bits, cfg.encoding)
+    model = make_model(encoder, encoder.out_dim, data.n_classes, cfg, device=device)
+    steps = cfg.total_steps(len(data.x_train))
+    progress = Progress(steps, enabled=not args.quiet and rank == 0)
+    started = time.perf_counter()
+    history = train_loop(model, data.x_train, data.y_train, cfg, device=device, progress=progress)
+    accuracy = evaluate(model, data.x_test, data.y_test, device=device)
+    summary = {"dataset": data.name, "test_accuracy": accuracy, "n_test": len(data.y_test),
+               "train_seconds": round(time.perf_counter() - started, 2), "steps": history["steps"],
+               "world_size": world, "device": str(device),
+               "gates": cfg.layers * cfg.width, "inputs": encoder.out_dim}
+    if rank == 0:
+        if args.output:
+            meta = config_meta(cfg) | {"dataset": data.name, "test_accuracy": accuracy,
+                                       "train_seconds": summary["train_seconds"], "world_size": world}
+            save(model, args.output, meta=meta)
+            summary["checkpoint"] = str(args.output)
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            print(f"{data.name}: discrete test accuracy {100 * accuracy:.2f}% on {len(data.y_test)} samples "
+                  f"({summary['gates']} gates, {history['steps']} steps, {summary['train_seconds']:.1f}s"
+                  f"{', %d processes' % world if world > 1 else ''})"
+                  + (f"; saved {args.output}" if args.output else ""))
+        sys.stdout.flush()
+    if world > 1:  # every rank waits for rank 0's save: gloo aborts a rank whose peer is still busy
+        torch.distributed.barrier()
     return 0

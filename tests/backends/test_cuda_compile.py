@@ -100,6 +100,18 @@ def test_bad_options_fail_cleanly_and_leave_no_files(tmp_path, monkeypatch):
         assert not (tmp_path / sub).exists() or not any((tmp_path / sub).iterdir())
 
 
+def test_arch_this_nvcc_does_not_support_is_bad_input(tmp_path, monkeypatch):
+    """nvcc's 'Unsupported gpu architecture' is the user's --arch: exit 2 with the fix, not 'nvcc failed' (1)."""
+    fake = tmp_path / "nvcc"
+    fake.write_text("#!/bin/sh\necho \"nvcc fatal   : Unsupported gpu architecture 'compute_10'\" >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(build, "nvcc_path", lambda: str(fake))
+    graph = random_layered_graph(10, [20, 10], k=2, seed=5)
+    with pytest.raises(LgccError, match="--arch: this nvcc does not support 'compute_10'; 'nvcc --list-gpu-arch'"):
+        compile_target(graph, tmp_path / "out", _args(build=True, arch="sm_10"))
+    assert not (tmp_path / "out").exists()
+
+
 def test_too_many_classes_is_a_clear_error():
     graph = random_layered_graph(8, [1200], k=600, seed=6)
     with pytest.raises(LgccError, match="at most 512 classes"):

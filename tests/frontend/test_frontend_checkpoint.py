@@ -69,6 +69,9 @@ def test_foreign_truncated_and_state_dict_files(tmp_path):
     lgir.write(random_layered_graph(4, [6], seed=1), tmp_path / "graph.pt")  # a graph under the wrong name
     with pytest.raises(FormatError, match="rename it to .lgir"):
         lgcc.load(tmp_path / "graph.pt")
+    (tmp_path / "graph.pt").rename(tmp_path / "graph.lgir")
+    with pytest.raises(FormatError, match="read it with lgcc.loading.load_graph"):  # not: 'rename it to .lgir'
+        lgcc.load(tmp_path / "graph.lgir")
     sd = tmp_path / "sd.pt"
     torch.save(_model().state_dict(), sd)
     with pytest.raises(FormatError, match="state_dict"):
@@ -121,6 +124,12 @@ def test_newer_version_and_corrupt_content(tmp_path):
     (3, "k", torch.zeros(2), "k must be an integer, got Tensor"),
     (1, "grad_factor", None, "grad_factor must be a finite number"),
     (2, "kind", torch.zeros(3), "unknown layer kind None"),
+    (3, "tau", float("inf"), "tau must be a finite number"),  # the fast reader gave a line without the file
+    (0, "n_features", 10**12, "n_features must be in 1.."),
+    (0, "threshold", torch.full((8,), float("nan")), "thresholds must be finite"),
+    (1, "in_dim", 2**31 - 10, "in_dim 2147483638 does not match the 8 values"),  # not: allocate 8 GB first
+    (1, "weights", torch.zeros(30, 16).to_sparse(), "must hold dense tensors"),  # not: a torch traceback
+    (1, "weights", torch.zeros(30, 16, dtype=torch.int64), "weights must be float of shape (30, 16), got int64"),
 ])
 def test_malformed_layer_fields_are_one_line_errors(tmp_path, layer, field, value, message):
     from lgcc.loading import load_graph
@@ -132,6 +141,29 @@ def test_malformed_layer_fields_are_one_line_errors(tmp_path, layer, field, valu
     for read in (lgcc.load,) if field == "grad_factor" else (lgcc.load, load_graph):
         with pytest.raises(FormatError, match=re.escape(message)):
             read(tmp_path / "bad.pt")
+
+
+def test_damaged_bytes_and_foreign_metadata_are_refused(tmp_path):
+    """torch.load ignores zip checksums: a flipped weight byte must not load as another model."""
+    from lgcc.loading import load_graph
+
+    path = lgcc.save(_model(), tmp_path / "m.pt")
+    data = bytearray(path.read_bytes())
+    blob = torch.load(path, weights_only=True)
+    weights = blob["layers"][1]["weights"].numpy().tobytes()
+    at = bytes(data).index(weights[:64])
+    data[at + 5] ^= 0xFF
+    (tmp_path / "flip.pt").write_bytes(bytes(data))
+    torch.save(dict(blob, meta={"x": torch.zeros(2)}), tmp_path / "meta.pt")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "zip.pt", "w") as zf:
+        zf.writestr("notes.txt", "hello")
+    for name, message in (("flip.pt", "checksum of .* does not match"), ("meta.pt", "meta.pt: checkpoint metadata "
+                          "must hold plain JSON"), ("zip.pt", "not a PyTorch checkpoint \\(a zip archive of other")):
+        for read in (lgcc.load, load_graph):
+            with pytest.raises(FormatError, match=message):
+                read(tmp_path / name)
 
 
 def test_save_is_atomic_and_checks_metadata(tmp_path):

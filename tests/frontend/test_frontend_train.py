@@ -67,10 +67,30 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     (["--dataset", "iris", "--grad-factor", "nan"], "--grad-factor must be a finite number"),
     (["--dataset", "iris", "--seed", "99999999999999999999"], "--seed must be >= 0"),
     (["--dataset", "iris", "--seed", "-1"], "--seed must be >= 0"),
+    (["--dataset", "iris", "--device", "cuda:99"], "--device cuda:99: "),  # was a torch AssertionError
+    (["--dataset", "iris", "--width", "3000000000"], "fit in a graph"),  # was a failed 48 GB allocation
 ])
 def test_train_cli_errors_are_one_line(args, message, capsys):
     code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("threads", ["0", "100000", "99999999999"])  # were: an error, a segfault, a ValueError
+def test_impossible_thread_counts_are_refused(threads, capsys):
+    code, _, err = _train(capsys, "--dataset", "iris", "--threads", threads, "--quiet")
+    assert code == 2 and "--threads must be between 1 and" in err and err.count("\n") == 1
+
+
+def test_out_of_memory_says_what_to_shrink(monkeypatch, capsys):
+    import lgcc.frontend.training as training
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr(training, "make_model", fail)
+    code, _, err = _train(capsys, "--dataset", "iris", *TINY)
+    assert code == 2 and err.count("\n") == 1
+    assert "out of memory for a model of 2 x 30 gates" in err and "smaller --width" in err
 
 
 def test_help_lists_every_dataset_default(capsys):
@@ -87,6 +107,7 @@ def test_help_lists_every_dataset_default(capsys):
     (dict(features=np.zeros((3, 2))), "needs arrays 'X'"),
     (dict(X=np.zeros((0, 4)), y=np.zeros(0)), "X holds no samples"),
     (dict(X=np.array([["a", "b"]] * 4), y=np.arange(4)), "X is not numeric"),
+    (dict(X=np.ones((4, 2), np.complex64), y=np.arange(4)), "X is not real numbers"),  # was: imaginary part dropped
     (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((0, 2)), y_test=np.zeros(0)), "X_test holds no samples"),
 ])
 def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
@@ -160,3 +181,9 @@ def test_one_class_dataset_and_inverted_thermometer_range_are_refused(tmp_path, 
     assert code == 2 and "needs at least 2" in err
     with pytest.raises(LgccError, match="low <= high"):
         Thermometer.uniform(3, 2, low=1.0, high=0.0)
+
+
+def test_file_that_is_not_an_npz_archive(tmp_path, capsys):
+    (tmp_path / "notes.npz").write_text("hello")
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "notes.npz"), "--quiet")
+    assert code == 2 and "not an .npz archive" in err and "pickle" not in err  # numpy's text spoke of pickles

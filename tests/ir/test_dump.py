@@ -181,3 +181,39 @@ def test_layers_of_a_graph_without_gates():
     b.output(b.input(0))
     with pytest.raises(LgccError, match="has no gates"):
         select(b.build(), layers="0")
+
+
+@given(graphs(max_gates=30), st.sampled_from(["text", "json"]), st.integers(1, 7))
+@settings(max_examples=40, deadline=None)
+def test_dumps_in_chunks_are_the_whole_dump(g, fmt, chunk):
+    """Text and JSON dumps are written a chunk of gates at a time (bounded memory) with the same bytes."""
+    import lgcc.ir.dump.jsondump as jsondump
+    import lgcc.ir.dump.text as text
+    from lgcc.ir.dump import dump_chunks
+
+    g = g.copy(meta={"note": '\n "gates": [],\n "outputs": [],\n', "input_names": ["a\"b"] * g.n_inputs})
+    sel = select(g)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(text, "CHUNK_GATES", chunk)
+        mp.setattr(jsondump, "CHUNK_GATES", chunk)
+        chunks = list(dump_chunks(g, fmt, sel, max_nodes=0))
+    assert len(chunks) >= (g.n_gates + chunk - 1) // chunk
+    assert "".join(chunks) == dump(g, fmt, sel, max_nodes=0)
+    if fmt == "json":
+        assert "".join(chunks) == json.dumps(jsondump.to_dict(g, sel), indent=1, sort_keys=True) + "\n"
+    empty = type(sel)(sel.gates[:0], sel.outputs[:0], "nothing")
+    assert json.loads(jsondump.render(g, empty))["gates"] == []
+
+
+def test_layout_formats_have_a_size_limit_even_without_max_nodes(monkeypatch):
+    """DOT and GraphML of millions of gates cannot be laid out (GraphML: 9 GB per million): a clear error."""
+    import importlib
+
+    select_mod = importlib.import_module("lgcc.ir.dump.select")  # the package's 'select' is the function
+    g = random_layered_graph(10, [30, 20], k=2, seed=1)
+    monkeypatch.setattr(select_mod, "LAYOUT_MAX_NODES", 40)
+    for fmt in ("dot", "graphml"):
+        with pytest.raises(LgccError, match=f"50 gates, more than a {fmt} dump shows .*--format text or json"):
+            dump(g, fmt, max_nodes=0)
+        assert dump(g, fmt, select(g, layers="1:2"), max_nodes=0)  # 20 gates: shown
+    assert dump(g, "text", max_nodes=0) and dump(g, "json", max_nodes=0)

@@ -25,6 +25,10 @@ def test_output_file_errors_name_the_path(tmp_path):
         atomic_write(tmp_path, "data")
     with pytest.raises(LgccError, match="empty"):
         check_output_file("")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(LgccError, match=r"x.pt: .*afile is a file, not a folder"):
+        check_output_file(tmp_path / "afile" / "x.pt")
+    (tmp_path / "afile").unlink()
     assert check_output_file(tmp_path / "new.pt") == tmp_path / "new.pt"
     assert list(tmp_path.iterdir()) == []
 
@@ -44,6 +48,13 @@ def test_atomic_dir_success_failure_and_file_in_the_way(tmp_path):
     with pytest.raises(LgccError, match="not a folder"):
         with atomic_dir(tmp_path / "file"):
             pass
+
+
+def test_unwritable_folder_is_found_before_the_work(tmp_path, monkeypatch):
+    """check_output_file (called before training) refuses a folder it cannot write to."""
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(LgccError, match=r"m.pt: cannot write here \(the folder .* is not writable\)"):
+        check_output_file(tmp_path / "m.pt")
 
 
 def test_unwritable_place_names_the_users_path(tmp_path, monkeypatch):
@@ -73,3 +84,52 @@ def test_atomic_write_gives_the_mode_open_would(tmp_path):
         assert (tmp_path / "other.bin").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(mask)
+
+
+def test_atomic_dir_moves_nothing_when_a_folder_is_in_the_way(tmp_path):
+    """A folder where a file goes is found before the first rename: no partial output."""
+    out = tmp_path / "out"
+    (out / "b.txt").mkdir(parents=True)
+    with pytest.raises(LgccError, match=r"b.txt: is a folder where the output writes a file"):
+        with atomic_dir(out) as stage:
+            (stage / "a.txt").write_text("new")  # sorted before b.txt: would have moved first
+            (stage / "b.txt").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+
+
+def test_atomic_dir_errors_name_the_users_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(LgccError, match=r"sub: is inside .*afile, which is not a folder"):
+        with atomic_dir(tmp_path / "afile" / "sub"):
+            pass
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(LgccError, match=r"new: cannot write here \(Permission denied\)"):
+        with atomic_dir(tmp_path / "new"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # the folder it made is gone again
+
+
+def test_links_and_pipes_are_written_through(tmp_path):
+    """-o LINK replaces the file it points to (the link stays); -o FIFO or /dev/null is written to,
+    never replaced by a regular file (as root, renaming over /dev/null would have replaced the device)."""
+    import threading
+
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link").symlink_to("real.txt")
+    atomic_write(tmp_path / "link", "new")
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    atomic_write(fifo, "streamed")
+    reader.join(timeout=30)
+    assert got == ["streamed"] and fifo.is_fifo()  # (a fifo, not /dev/null: a regression must not break /dev)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link", "real.txt"]

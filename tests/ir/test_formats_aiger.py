@@ -120,3 +120,65 @@ def test_file_cut_inside_the_lgcc_comment_is_an_error():
     assert aiger.from_bytes(data).head is not None
     with pytest.raises(FormatError, match="truncated or corrupt"):
         aiger.from_bytes(data[:-20], "cut.aig")  # else the head and encoding would silently vanish
+
+
+def test_ascii_literals_are_formatted_and_parsed_vectorized():
+    """.aag bodies of millions of ANDs are written and read with numpy, not a Python string per number."""
+    from lgcc.ir.formats import aiger_encode
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 10 ** rng.integers(1, 19, (500, 3)), (500, 3))
+    rows[0] = [0, 9, 10 ** 18 - 1]
+    text = "".join(" ".join(map(str, r)) + "\n" for r in rows.tolist()).encode()
+    assert aiger_encode.int_lines(rows) == text
+    assert aiger_encode.int_lines(np.zeros((0, 3), dtype=np.int64)) == b""
+    data = b"head\n" + text + b"i0 x\n"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(aiger_encode, "_LINES_CHUNK", 7)  # several steps, and the newline search window grows
+        values, end = aiger_encode.parse_int_lines(data, 5, 500, 3, "f.aag")
+    assert np.array_equal(values, rows) and data[end:] == b"i0 x\n"
+
+
+@pytest.mark.parametrize("body, match", [
+    (b"2\n4 6\n", "expected 1 literal"),  # the right total, spread over the wrong lines
+    (b"-2\n", "negative literal"),
+    (b"1234567890123456789\n", "more than 18 digits"),
+    (b"2\r\n4\n", None),  # CR LF line ends are blanks
+])
+def test_ascii_literal_lines(body, match):
+    from lgcc.ir.formats.aiger_encode import parse_int_lines
+
+    if match is None:
+        assert parse_int_lines(body, 0, 2, 1, "f.aag")[0].tolist() == [[2], [4]]
+    else:
+        with pytest.raises(FormatError, match=match):
+            parse_int_lines(body, 0, 2 if body.count(b"\n") > 1 else 1, 1, "f.aag")
+
+
+_ONE_WIRE = b"aag 1 1 0 1 0\n2\n2\nc\nlgcc "
+
+
+@pytest.mark.parametrize("note, match", [
+    (b'{"head": {"k": 1, "tau": 1, "bounds": [0, 1], "offsets": [99999999999999999999999]}}', "field 'offsets'"),
+    (b'{"head": {"k": 1, "tau": 1, "bounds": [0, 1], "offsets": [9223372036854775807]}}', "offsets"),
+    (b'{"head": {"k": 1, "bounds": [0, 1], "offsets": [0]}}', "missing field 'tau'"),
+    (b'{"encoding": {"n_features": 1, "feature": [0], "threshold": ["x"]}}', "field 'threshold'"),
+    (b'{"meta": 5}', "'meta' is not a JSON object"),
+    (b'{"meta": ' + b"[" * 100000 + b"]" * 100000 + b"}", "not valid JSON"),
+])
+def test_bad_lgcc_comment_is_one_line(note, match):
+    """The head/encoding comment is checked field by field (no OverflowError/RecursionError from deep inside)."""
+    with pytest.raises(FormatError, match=match) as info:
+        aiger.from_bytes(_ONE_WIRE + note + b"\n", "f.aag")
+    assert "\n" not in str(info.value)
+
+
+def test_file_cut_inside_the_symbol_table_is_an_error():
+    """The lgcc comment comes after the symbols: a cut there must not silently drop the head."""
+    from lgcc.ir.random import random_layered_graph
+
+    data = aiger.to_bytes(with_extras(random_layered_graph(6, [10, 6], k=2, seed=2), seed=1), binary=True)
+    cut = data.index(b"o3 ") + 4  # inside the output symbols, mid-line
+    with pytest.raises(FormatError, match="last line is cut short"):
+        aiger.from_bytes(data[:cut], "cut.aig")
+    assert aiger.from_bytes(data[:-1]).head is not None  # only the final newline missing: still whole

@@ -193,3 +193,43 @@ def test_lying_array_header_is_refused_before_allocating(good, tmp_path):
                     "larger than its member")
     not_npy = rewrite(good, tmp_path / "raw.lgir", lambda n, d: b"raw bytes" if n == "op.npy" else d)
     expect_one_line(not_npy, "corrupt")
+
+
+@pytest.mark.parametrize("change, match", [
+    (header_with(head={"k": 2, "tau": 1.0, "bounds": [0, 2, 4], "offsets": [10**30, 0]}), "field 'offsets'"),
+    (header_with(head={"k": 2, "tau": 1.0, "bounds": [0, 2, 4], "offsets": [2**63 - 1, 0]}), "offsets"),
+    (header_with(head={"k": 2, "tau": 1.0, "bounds": [0, 2, 4], "offsets": [2**31 - 2, 0]}), "fit in 32 bits"),
+    (header_with(head={"tau": 1.0}), "head: missing field 'k'"),
+    (header_with(head=[1, 2]), "head: missing field 'k'"),
+    (header_with(head={"k": 2, "tau": "x", "bounds": [0, 2, 4], "offsets": [0, 0]}), "field 'tau'"),
+    (header_with(encoding="x"), "'encoding' must be a JSON object"),
+    (header_with(encoding={"n_features": 10**12}), "n_features must be in 1.."),
+    (header_with(n_inputs="6"), "'n_inputs' must be a non-negative integer"),
+    (header_with(n_inputs=2**31), "more nodes than int32 ids"),
+    (lambda n, d: (b'{"magic": "lgcc-ir", "format_version": 1, "meta": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+                   if n == lgir.HEADER else d), "nested too deeply"),
+])
+def test_tampered_header_is_one_line(good, tmp_path, change, match):
+    """Header fields of the wrong type or range: named, never a Python error from deep inside."""
+    expect_one_line(rewrite(good, tmp_path / "t.lgir", change), match)
+
+
+def test_array_dtypes_are_named_with_byte_order(good, tmp_path):
+    g = lgir.read(good)
+    big = rewrite(good, tmp_path / "big.lgir", array_replaced("a.npy", g.a.astype(">i4")))
+    expect_one_line(big, r"array 'a' has dtype >i4, expected <i4")
+    wide = rewrite(good, tmp_path / "w.lgir", array_replaced("enc_feature.npy", g.encoding.feature.astype(np.int64)))
+    assert np.array_equal(lgir.read(wide).encoding.feature, g.encoding.feature)  # converted: nothing is lost
+    lossy = g.encoding.threshold.astype(np.float64) + 1e-12
+    expect_one_line(rewrite(good, tmp_path / "f.lgir", array_replaced("enc_threshold.npy", lossy)),
+                    "'enc_threshold' does not fit dtype <f4")
+
+
+def test_unreadable_file_is_not_called_truncated(good, monkeypatch):
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(zipfile, "ZipFile", refuse)
+    with pytest.raises(FormatError, match=r"good.lgir: cannot read it \(Permission denied\)") as info:
+        lgir.read(good)
+    assert "truncated" not in str(info.value)

@@ -109,3 +109,34 @@ def test_abc_cec_on_a_trained_model_before_and_after(trained_graph):
     res = check_equivalence(g, o2, vectors=50_000)
     assert res.equivalent
     assert np.array_equal(scores(o2, trained_graph.bits), scores(g, trained_graph.bits))
+
+
+def test_progress_reports_every_chunk(monkeypatch):
+    """progress(done, total) after each simulated chunk, ending at total; the default stays 1,000,000."""
+    import lgcc.ir.equiv as equiv
+
+    assert equiv.DEFAULT_VECTORS == 1_000_000  # the issue's floor for the default check
+    g = random_layered_graph(40, [60, 30], k=2, seed=1)
+    monkeypatch.setattr(equiv, "_BIT_CHUNK_WORDS", 4)
+    seen: list[tuple[int, int]] = []
+    res = check_equivalence(g, g, vectors=64 * 4 * 5 - 10, use_abc=False, progress=lambda d, t: seen.append((d, t)))
+    assert res.equivalent and seen == [(i, 5) for i in range(1, 6)]
+
+
+def test_bit_comparison_chunks_are_sized_by_the_outputs(monkeypatch):
+    """Many outputs: fewer words per chunk, so the output words of a chunk stay within the budget."""
+    import lgcc.ir.equiv as equiv
+
+    g = random_layered_graph(40, [60, 60, 48], seed=5)
+    widths = []
+    real = equiv.simulate_words
+
+    def spy(graph, words):
+        widths.append(words.shape[1])
+        return real(graph, words)
+
+    monkeypatch.setattr(equiv, "simulate_words", spy)
+    monkeypatch.setattr(equiv, "_BIT_CHUNK_BYTES", 8 * 48 * 3)  # three words of 48 outputs
+    res = check_equivalence(g, optimize(g, 1).graph, vectors=1000, use_abc=False)
+    assert res.equivalent and res.vectors == 1000 and max(widths) == 3 and sum(widths) == 2 * 16
+    assert not check_equivalence(g, mutate(g, g.n_gates - 1), vectors=1000, use_abc=False).equivalent

@@ -49,6 +49,10 @@ def test_compile_with_optimizer(model_file, tmp_path, capsys):
 
 @pytest.mark.parametrize("extra, message", [
     (["--cc", "no-such-compiler-xyz"], "not found"),
+    (["--cc", "'gcc"], "cannot split it into a command (No closing quotation); check the quotes"),
+    (["--cc", "false"], "exit status 1, no message"),
+    (["--cc", ""], "--cc must name a C compiler"),
+    (["--cc", "true"], "reported success but wrote no model1.o; is it a C compiler?"),
     (["--prefix", "1bad"], "prefix"),
     (["--passes", ","], "--passes"),
     (["-O", "-1"], "-O"),
@@ -86,6 +90,16 @@ def test_failed_build_keeps_an_existing_folder(model_file, tmp_path, capsys):
     (out / "notes.txt").write_text("mine")
     assert main(["compile", str(model_file), "-o", str(out), "--cc", "no-such-compiler-xyz"]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_folder_in_the_way_leaves_no_partial_output(model_file, tmp_path, capsys):
+    """A folder named like an output file is found before any file moves in (was: .so/.a moved, then a crash)."""
+    out = tmp_path / "mine"
+    (out / "model.c").mkdir(parents=True)
+    assert main(["compile", str(model_file), "-o", str(out), "--isa", "portable"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.c: is a folder where the output writes a file" in err
+    assert [p.name for p in out.iterdir()] == ["model.c"]
 
 
 def test_missing_model(tmp_path, capsys):

@@ -96,6 +96,56 @@ def test_errors_map_to_exit_codes(monkeypatch, capsys, exc_name, code):
     assert len(err) == 1 and "something is wrong" in err[0]
 
 
+def test_out_of_memory_is_one_line_that_says_what_it_means(monkeypatch, capsys):
+    parser = build_parser()
+
+    def boom(args):
+        raise MemoryError("Unable to allocate 14.9 GiB for an array with shape (2000000000,) and data type int64")
+
+    monkeypatch.setattr("lgcc.cli.build_parser", lambda: _with_run(parser, "stats", boom))
+    assert main(["stats", "x.aig"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lgcc: error: out of memory (Unable to allocate 14.9 GiB")
+    assert "larger than this machine can hold" in err[0]
+
+
+def test_closed_pipe_is_quiet(tmp_path):
+    """'lgcc dump ... | head' is normal use: no 'Broken pipe' error line, the shell's SIGPIPE status."""
+    from lgcc.ir.random import random_layered_graph
+    from lgcc.loading import save_graph
+
+    save_graph(random_layered_graph(8, [4000, 4000], k=2, seed=1), tmp_path / "m.lgir")  # > a pipe buffer of text
+    proc = subprocess.Popen([sys.executable, "-m", "lgcc", "dump", str(tmp_path / "m.lgir"), "--max-nodes", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"# lgcc graph")
+    proc.stdout.close()  # the reader stops after one line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_sigterm_leaves_no_temporary_file(monkeypatch, tmp_path):
+    """kill (SIGTERM) in the middle of an atomic write: the temporary file is removed, exit 143."""
+    import os
+    import signal
+
+    from lgcc.ir.fileio import atomic_path
+
+    parser = build_parser()
+
+    def killed_while_writing(args):
+        with atomic_path(tmp_path / "out.blif") as tmp:
+            tmp.write_text("half a netlist")
+            os.kill(os.getpid(), signal.SIGTERM)
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr("lgcc.cli.build_parser", lambda: _with_run(parser, "stats", killed_while_writing))
+    with pytest.raises(SystemExit) as info:
+        main(["stats", "x.lgir"])
+    assert info.value.code == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is only set while a command runs
+
+
 def _with_run(parser, name, fn):
     sub = next(a for a in parser._actions if a.dest == "command")
     sub.choices[name].set_defaults(_run=fn)

@@ -48,6 +48,20 @@ def test_verify_prints_a_counterexample_and_exits_1(model, tmp_path, capsys):
     assert len(bits) == 12 and set(bits) <= {"0", "1"}
 
 
+def test_verify_shows_a_progress_bar_on_long_simulations(tmp_path, capsys, monkeypatch):
+    """Above the work threshold the simulation reports its progress on stderr; below it, nothing."""
+    import lgcc.commands.verify as verify_cmd
+
+    path = tmp_path / "wide.lgir"
+    save_graph(trained_like_graph(30, [60, 30], k=3, seed=2), path)  # 30 inputs: random simulation
+    assert main(["verify", str(path), str(path), "--vectors", "5000", "--no-abc"]) == 0
+    assert "verify: simulating" not in capsys.readouterr().err
+    monkeypatch.setattr(verify_cmd, "PROGRESS_MIN_GATE_EVALS", 1)
+    assert main(["verify", str(path), str(path), "--vectors", "5000", "--no-abc"]) == 0
+    captured = capsys.readouterr()
+    assert "verify: simulating 1/1" in captured.err and "equivalent" in captured.out
+
+
 def test_list_passes_and_errors(capsys):
     assert main(["opt", "--list-passes"]) == 0
     text = capsys.readouterr().out
@@ -84,7 +98,8 @@ def test_verify_of_different_interfaces_exits_1(model, tmp_path, capsys):
 
 @pytest.mark.parametrize("option, message", [
     (["--seed", "-1"], "--seed must be >= 0"),
-    (["--abc-timeout", "0"], "--abc-timeout must be > 0"),
+    (["--abc-timeout", "0"], "--abc-timeout must be a finite number of seconds > 0"),
+    (["--abc-timeout", "inf"], "--abc-timeout must be a finite number of seconds > 0"),  # was an OverflowError
     (["--vectors", "0"], "--vectors must be at least 1"),
 ])
 def test_verify_bad_options_are_one_line_exit_2(model, capsys, option, message):

@@ -129,8 +129,45 @@ def test_bad_libraries(outdir, tmp_path):
     junk.mkdir()
     (junk / "libmodel.so").write_text("not a library")
     (junk / "model.json").write_text(json.dumps({**meta, "isa": "portable"}))
-    with pytest.raises(RuntimeModelError, match="cannot load"):
+    with pytest.raises(RuntimeModelError, match="not an ELF shared library; rebuild it"):
         load(junk)
+    (junk / "model.json").write_text("[1, 2]")
+    with pytest.raises(RuntimeModelError, match="not a model.json"):
+        load(junk)
+
+
+def test_truncated_library_is_an_error_not_a_crash(outdir, tmp_path):
+    """dlopen of a library cut short killed the process with SIGBUS; now it is one line."""
+    import subprocess
+    import sys
+
+    copy = tmp_path / "cut"
+    shutil.copytree(outdir, copy)
+    data = (copy / "libmodel.so").read_bytes()
+    (copy / "libmodel.so").write_bytes(data[:len(data) // 3])
+    code = ("import lgcc.runtime as rt\n"
+            "try:\n    rt.load(%r)\nexcept rt.RuntimeModelError as e:\n    print(e)" % str(copy))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-300:]
+    assert "libmodel.so: truncated" in res.stdout and "rebuild it (lgcc compile --target c)" in res.stdout
+
+
+def test_library_of_another_model_is_refused(outdir, tmp_path):
+    other = tmp_path / "other"
+    write_library(random_layered_graph(9, [12, 6], k=3, seed=1), other, isa="portable", extra_flags=("-O1",))
+    mixed = tmp_path / "mixed"
+    shutil.copytree(outdir, mixed)
+    shutil.copy(other / "libmodel.so", mixed / "libmodel.so")
+    with pytest.raises(RuntimeModelError, match="does not belong to model.json .n_inputs 9 vs 17"):
+        load(mixed)
+
+
+def test_unreadable_array_likes_raise(model):
+    with pytest.raises(RuntimeModelError, match="cannot read the input as an array"):
+        model.predict([[0, 1], [1]])  # ragged: numpy's ValueError before
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeModelError, match="pass a dense CPU tensor"):
+        model.predict(torch.zeros((2, 17), dtype=torch.uint8).to_sparse())  # torch's TypeError before
 
 
 def test_head_less_model(tmp_path):
