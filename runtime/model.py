@@ -177,6 +177,14 @@ class CompiledModel:
             raise RuntimeModelError(f"{self.path.name}: {what}_{kind} failed: {msg}")
         return out
 
+    def _sliced(self, words: Any) -> np.ndarray:
+        """``words`` as contiguous uint64 ``(n_inputs, W)``, or a clear error."""
+        words = _as_numpy(words)
+        if words.dtype != np.uint64 or words.ndim != 2 or words.shape[0] != self.n_inputs:
+            raise RuntimeModelError(f"expected uint64 words of shape ({self.n_inputs}, W), "
+                                    f"got {words.dtype} {words.shape}")
+        return np.ascontiguousarray(words)
+
     def _need_head(self) -> None:
         if not self.n_classes:
             raise RuntimeModelError("this model has no GroupSum head: use outputs() for the raw output bits")
@@ -208,13 +216,15 @@ class CompiledModel:
         (the layout of :func:`lgcc.ir.simulate.pack_rows`).
         """
         self._need_head()
-        words = _as_numpy(words)
-        if words.dtype != np.uint64 or words.ndim != 2 or words.shape[0] != self.n_inputs:
-            raise RuntimeModelError(f"expected uint64 words of shape ({self.n_inputs}, W), "
-                                    f"got {words.dtype} {words.shape}")
-        words = np.ascontiguousarray(words)
+        words = self._sliced(words)
         out = np.empty(64 * words.shape[1], np.int32)
         return self._call("predict", "sliced", words, words.shape[1], out, self._threads(threads))
+
+    def outputs_sliced(self, words: Any, threads: int | None = None) -> np.ndarray:
+        """Raw output bits of already bit-sliced input: uint64 ``(n_inputs, W)`` -> bool ``(64 * W, n_outputs)``."""
+        words = self._sliced(words)
+        out = np.empty((64 * words.shape[1], self.n_outputs), np.uint8)
+        return self._call("outputs", "sliced", words, words.shape[1], out, self._threads(threads)).view(np.bool_)
 
     def predict_packed(self, rows: Any, threads: int | None = None) -> np.ndarray:
         """Classes of rows packed 8 inputs per byte: uint8 ``(N, ceil(n_inputs / 8))`` -> int32 ``(N,)``.

@@ -57,16 +57,21 @@ def test_every_batch_size(built, offset_graph):
                                       err_msg=f"{isa} n={n} packed")
 
 
+def _builds() -> list[tuple[str, tuple[str, ...]]]:
+    """(ISA, extra flags) of every build this machine runs; AVX-512 also without GFNI (its other transpose)."""
+    builds = [(isa, ()) for isa in RUNNABLE]
+    if "avx512" in RUNNABLE:
+        builds.append(("avx512", ("-DLGCC_NO_GFNI",)))
+    return builds
+
+
 @pytest.mark.parametrize("n_inputs", [64, 100, 135])
 def test_input_chunk_edges(n_inputs, tmp_path):
     """Rows of whole 64-input chunks, and a partial last chunk (bits and packbits rows, every ISA);
     input rows are prefetched whatever the batch size (normally only for batches beyond cache).
     AVX-512 is also built with -DLGCC_NO_GFNI: the transpose that CPUs without GFNI run."""
     g = random_layered_graph(n_inputs, [60, 40], k=4, seed=n_inputs)
-    builds = [(isa, ()) for isa in RUNNABLE]
-    if "avx512" in RUNNABLE:
-        builds.append(("avx512", ("-DLGCC_NO_GFNI",)))
-    for isa, flags in builds:
+    for isa, flags in _builds():
         out = tmp_path / (isa + "".join(flags))
         write_library(g, out, isa=isa, extra_flags=(*FAST, "-DPREFETCH_MIN_BYTES=1", *flags))
         model = load(out)
@@ -76,6 +81,23 @@ def test_input_chunk_edges(n_inputs, tmp_path):
             np.testing.assert_array_equal(model.predict(x), want, err_msg=f"{out.name} n={n}")
             np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1), threads=2), want,
                                           err_msg=f"{out.name} n={n} packed")
+
+
+@pytest.mark.parametrize("n_outputs", [64, 150])
+def test_output_chunk_edges(n_outputs, tmp_path):
+    """Raw outputs are unpacked 64 at a time: whole chunks and a partial last one, rows and sliced input."""
+    g = random_layered_graph(20, [200, n_outputs], seed=n_outputs)
+    g = g.copy(out_neg=np.random.default_rng(1).random(n_outputs) < 0.5).verify()
+    for isa, flags in _builds():
+        out = tmp_path / (isa + "".join(flags))
+        write_library(g, out, isa=isa, extra_flags=(*FAST, *flags))
+        model = load(out)
+        for n in (1, 65, 513):
+            x = random_bits(g, n, seed=n)
+            np.testing.assert_array_equal(model.outputs(x, threads=2), sim.simulate(g, x), err_msg=f"{out.name} n={n}")
+        words = sim.pack_rows(random_bits(g, 700, seed=3))
+        want = sim.unpack_rows(sim.simulate_words(g, words), 64 * words.shape[1])
+        np.testing.assert_array_equal(model.outputs_sliced(words), want, err_msg=out.name)
 
 
 def test_threads_and_sliced_input(built, offset_graph):
