@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from .graph import Graph
 from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, simulate, simulate_words, unpack_rows
+
+#: Output words of a graph for its input words: ``(n_inputs, W) -> (n_outputs, W)`` uint64.
+Simulator = Callable[[np.ndarray], np.ndarray]
 
 #: Default number of random vectors for graphs with too many inputs to enumerate.
 DEFAULT_VECTORS = 1_000_000
@@ -61,12 +65,16 @@ class EquivResult:
 
 def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: int = 0,
                       use_abc: bool = True, abc_timeout: float = 300.0,
-                      progress: Callable[[int, int], None] | None = None) -> EquivResult:
+                      progress: Callable[[int, int], None] | None = None,
+                      simulators: tuple[Simulator, Simulator] | None = None) -> EquivResult:
     """Are ``a`` and ``b`` equivalent?  See the module docstring for what is compared and how.
 
     ``progress(done, total)``, if given, is called after each chunk of the simulation
-    (``total`` chunks): big graphs take minutes per million vectors.
+    (``total`` chunks): big graphs take minutes per million vectors.  ``simulators``
+    replace :func:`simulate_words` for ``a`` and ``b`` (each ``words -> output words``;
+    ``lgcc.compiled_sim`` has ones many times faster on big graphs).
     """
+    sims = simulators or (partial(simulate_words, a), partial(simulate_words, b))
     if a.n_inputs != b.n_inputs:
         return EquivResult(False, "interface", "bits", 0, True,
                            detail=f"input counts differ ({a.n_inputs} vs {b.n_inputs})")
@@ -76,10 +84,10 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     exhaustive = a.n_inputs <= MAX_EXHAUSTIVE_INPUTS
     n_vectors = 1 << a.n_inputs if exhaustive else max(64, int(vectors))
     method = "exhaustive" if exhaustive else "random"
-    res = _simulate_compare(a, b, compared, exhaustive, n_vectors, seed, progress)
+    res = _simulate_compare(a, b, sims, compared, exhaustive, n_vectors, seed, progress)
     if res is not None and compared == "bits" and a.head is not None:
         # the same head but different bits (e.g. outputs reordered): every class score may still agree
-        scores_res = _simulate_compare(a, b, "scores", exhaustive, n_vectors, seed)
+        scores_res = _simulate_compare(a, b, sims, "scores", exhaustive, n_vectors, seed)
         if scores_res is None:
             return EquivResult(True, method, "scores", n_vectors, exhaustive,
                                detail=f"output bits differ ({res[2]}) but every class score agrees")
@@ -121,7 +129,8 @@ def _input_chunks(n_inputs: int, exhaustive: bool, n_vectors: int, seed: int,
         yield rng.integers(0, 2**64, (n_inputs, n_w), dtype=np.uint64, endpoint=False), min(64 * n_w, n_vectors - 64 * s)
 
 
-def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vectors: int, seed: int,
+def _simulate_compare(a: Graph, b: Graph, sims: tuple[Simulator, Simulator], compared: str, exhaustive: bool,
+                      n_vectors: int, seed: int,
                       progress: Callable[[int, int], None] | None = None) -> tuple[str, np.ndarray, str] | None:
     """None if no difference, else (compared, counterexample, description)."""
     if compared == "bits":
@@ -130,7 +139,7 @@ def _simulate_compare(a: Graph, b: Graph, compared: str, exhaustive: bool, n_vec
         chunk = max(1, _SCORE_CHUNK_BYTES // (64 * max(a.n_outputs, b.n_outputs, 1)))
     n_chunks = -(-((n_vectors + 63) // 64) // chunk)
     for done, (words, n_valid) in enumerate(_input_chunks(a.n_inputs, exhaustive, n_vectors, seed, chunk), 1):
-        oa, ob = simulate_words(a, words), simulate_words(b, words)
+        oa, ob = sims[0](words), sims[1](words)
         if compared == "bits":
             diff = oa ^ ob
             diff[:, -1] &= np.uint64((1 << (n_valid - 64 * (diff.shape[1] - 1))) - 1)  # drop padding samples

@@ -62,6 +62,42 @@ def test_verify_shows_a_progress_bar_on_long_simulations(tmp_path, capsys, monke
     assert "verify: simulating 1/1" in captured.err and "equivalent" in captured.out
 
 
+def test_verify_through_the_compiled_c_engine(tmp_path, capsys, monkeypatch):
+    """--engine c: the same verdicts and counterexamples as numpy; without a C compiler a one-line
+    error, and --engine auto falls back to numpy, saying why."""
+    g = trained_like_graph(30, [60, 30], k=3, seed=2)  # 30 inputs: random simulation
+    path, bad = tmp_path / "g.lgir", tmp_path / "bad.lgir"
+    save_graph(g, path)
+    save_graph(g.copy(out_neg=~g.out_neg), bad)
+    assert main(["verify", str(path), str(path), "--vectors", "5000", "--no-abc", "--engine", "c"]) == 0
+    assert "equivalent" in capsys.readouterr().out
+    assert main(["verify", str(path), str(bad), "--vectors", "5000", "--no-abc", "--engine", "c"]) == 1
+    with_c = capsys.readouterr().out
+    assert main(["verify", str(path), str(bad), "--vectors", "5000", "--no-abc", "--engine", "numpy"]) == 1
+    assert "counterexample" in with_c and with_c == capsys.readouterr().out
+    monkeypatch.setenv("CC", "no-such-cc")
+    assert main(["verify", str(path), str(path), "--vectors", "5000", "--no-abc", "--engine", "c"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lgcc: error: --engine c: the C library could not be built") and err.count("\n") == 1
+    import lgcc.commands.verify as verify_cmd
+
+    monkeypatch.setattr(verify_cmd, "PROGRESS_MIN_GATE_EVALS", 1)  # a long run: auto picks C
+    assert main(["verify", str(path), str(path), "--vectors", "5000", "--no-abc"]) == 0
+    assert "simulating with numpy: the C library could not be built" in capsys.readouterr().err
+
+
+def test_compiled_simulators_refuse_a_library_that_disagrees(monkeypatch):
+    """The check after the build: a simulator that disagrees with the reference is not used."""
+    from lgcc.compiled_sim import CompiledSimulator, compiled_simulators
+
+    g = trained_like_graph(30, [60, 30], k=3, seed=2)
+    with compiled_simulators((g, g)) as (sims, why):
+        assert sims is not None and why == ""
+    monkeypatch.setattr(CompiledSimulator, "__call__", lambda self, words: ~self.model.outputs_words(words))
+    with compiled_simulators((g,)) as (sims, why):
+        assert sims is None and "disagrees with the reference simulator" in why
+
+
 def test_list_passes_and_errors(capsys):
     assert main(["opt", "--list-passes"]) == 0
     text = capsys.readouterr().out

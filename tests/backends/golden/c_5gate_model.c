@@ -68,7 +68,7 @@ typedef uint64_t V1 __attribute__((vector_size(8)));
 #define SLOT_SCALE 8
 #define SLOT(ws, t) (*(V *)((char *)(ws) + (size_t)(t) * (VBYTES / SLOT_SCALE)))
 
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 #define N_INPUTS 3
 #define N_FEATURES 0
 #define N_OUTPUTS 2
@@ -559,7 +559,7 @@ static void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
 
 /* ------------------------------------------------------------- batch jobs */
 enum { IN_BITS, IN_FEATURES, IN_SLICED, IN_PACKED };
-enum { OUT_CLASSES, OUT_SCORES, OUT_OUTPUTS };
+enum { OUT_CLASSES, OUT_SCORES, OUT_OUTPUTS, OUT_WORDS };
 
 typedef struct {
     int in_kind, out_kind;
@@ -635,6 +635,16 @@ static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
         raw_outputs(ws, (uint8_t *)job->out + s0 * N_OUTPUTS, n_valid);
         return;
     }
+    if (job->out_kind == OUT_WORDS) { /* sliced input only: job->n words per input and per output */
+        size_t o;
+        int lane;
+        for (o = 0; o < N_OUTPUTS; o++) {
+            const V w = SLOT(ws, out_tab.w[o]) ^ (outneg_tab.w[o] ? ONES : ZERO);
+            uint64_t *row = (uint64_t *)job->out + o * job->n;
+            for (lane = 0; lane < LANES && blk * LANES + (size_t)lane < job->n; lane++) row[blk * LANES + (size_t)lane] = w[lane];
+        }
+        return;
+    }
     if (job->out_kind == OUT_CLASSES)
         head_classes(ws, (int32_t *)job->out + s0, n_valid);
     else
@@ -704,7 +714,8 @@ static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, i
     const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_PACKED ? PACKED_BYTES
                          : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float) : N_INPUTS * sizeof(uint64_t);
     const size_t out_size = out_kind == OUT_CLASSES ? sizeof(int32_t)
-                          : out_kind == OUT_SCORES ? N_CLASSES * sizeof(int32_t) : N_OUTPUTS;
+                          : out_kind == OUT_SCORES ? N_CLASSES * sizeof(int32_t)
+                          : out_kind == OUT_WORDS ? (N_OUTPUTS + 7) / 8 : N_OUTPUTS; /* bytes per sample */
     size_t n_samples, blocks, i, t;
     job_t *jobs;
     pthread_t *tids;
@@ -712,7 +723,7 @@ static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, i
     if (in == NULL || out == NULL) return five_ERR_NULL;
     if (n == 0) return five_ERR_NO_ROWS;
     if (n_threads < 0) return five_ERR_THREADS;
-    if (out_kind != OUT_OUTPUTS && !HAS_HEAD) return five_ERR_NO_HEAD;
+    if ((out_kind == OUT_CLASSES || out_kind == OUT_SCORES) && !HAS_HEAD) return five_ERR_NO_HEAD;
     if (in_kind == IN_FEATURES && !HAS_ENCODING) return five_ERR_NO_ENCODING;
     if (in_kind == IN_SLICED && n > SIZE_MAX / 64) return five_ERR_OVERFLOW;
     n_samples = in_kind == IN_SLICED ? 64 * n : n;
@@ -836,5 +847,11 @@ int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n
 {
     return run(IN_PACKED, OUT_OUTPUTS, packed, n, outputs, n_threads);
 }
+
+int five_outputs_words(const uint64_t *words, size_t n, uint64_t *outputs, int n_threads)
+{
+    return run(IN_SLICED, OUT_WORDS, words, n, outputs, n_threads);
+}
+
 
 #endif

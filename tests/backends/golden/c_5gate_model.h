@@ -25,6 +25,9 @@
  *              popcount of the class's output bits plus its offset.  GroupSum's
  *              real value is score / tau (five_tau()).
  *   outputs_   uint8_t outputs[samples][2]: the raw output bits (0/1).
+ * And bit-sliced in and out: five_outputs_words(words, n, outputs, n_threads) takes
+ * words as _sliced does and writes uint64_t outputs[2][n]: bit j of
+ * outputs[o][w] is output o of sample 64*w + j (8x less to write than outputs_sliced).
  * Return value: five_OK (0) or an error code; five_strerror(code) describes it.
  * Errors: NULL pointer, n == 0, a size that overflows size_t, out of memory, a
  * negative thread count, a missing head or encoding.  Argument errors are reported
@@ -77,6 +80,7 @@ int five_outputs_sliced(const uint64_t *words, size_t n, uint8_t *outputs, int n
 int five_predict_packed(const uint8_t *packed, size_t n, int32_t *classes, int n_threads);
 int five_scores_packed(const uint8_t *packed, size_t n, int32_t *scores, int n_threads);
 int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n_threads);
+int five_outputs_words(const uint64_t *words, size_t n, uint64_t *outputs, int n_threads);
 
 #ifdef __cplusplus
 }
