@@ -125,10 +125,9 @@ def sort_by_level(graph: "Graph") -> "Graph":
     names gate ranges of the old order, is dropped when the order changes.
     """
     fg = graph.first_gate
-    gate_lv = node_levels(fg, graph.a, graph.b)[fg:]
-    if level_bounds(gate_lv) is not None:
+    order, _ = level_groups(node_levels(fg, graph.a, graph.b)[fg:])
+    if order is None:
         return graph
-    order = np.argsort(gate_lv, kind="stable")
     new_id = np.arange(graph.n_nodes, dtype=np.int32)
     new_id[fg + order] = np.arange(fg, graph.n_nodes, dtype=np.int32)
     return graph.copy(op=graph.op[order], a=new_id[graph.a[order]], b=new_id[graph.b[order]],

@@ -151,7 +151,7 @@ def metadata(graph: Graph, options: COptions, sched: Schedule) -> dict:
         "lgcc_version": __version__, "abi_version": ABI_VERSION, "prefix": options.prefix,
         "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs,
         "n_features": enc.n_features if enc else None, "encoding": enc is not None,
-        "input_names": graph.meta.get("input_names"),
+        "input_names": graph.meta_names("input_names"),
         "classes": head.k if head else None, "tau": head.tau if head else None,
         "head": head.to_json() if head else None,
         "gates": graph.n_gates, "gates_evaluated": sched.n_gates, "instructions": sched.n_instructions,
