@@ -14,12 +14,16 @@ For each: gates, real 2-input gates and AIG-node equivalent (XOR/XNOR = 3) befor
 and after each pipeline, time and peak memory (tracemalloc: numpy's allocations);
 ABC's ``strash; dc2; resyn2; fraig`` AND count and ``if -K 6`` LUT count on the
 same input, and ABC run on lgcc's -O2 result; every class score of -O2 checked
-against the input (1,000,000 random vectors) and -O1 proved by ABC ``cec``.
+against the input (1,000,000 random vectors, then an ABC ``cec`` proof of the class
+scores as adder circuits) and every output bit of -O1 (100,000 vectors, then ``cec``).
 
 Targets (issue 4): trained model -O2 AIG nodes <= 0.9x ABC's best, all class
 scores equivalent; -O1 on 10M gates <= 60 s and <= 4 GB.
 
-Usage: python benchmarks/opt_quality.py [--quick] [--skip-big] [--no-train]
+Usage: python benchmarks/opt_quality.py [--quick] [--skip-big] [--no-train] [--tiny]
+
+``--tiny`` is the smoke test (seconds; the figures mean nothing): 784 -> 6x40 graphs,
+no trained model, no big graph, 10,000 random vectors per check.
 """
 
 from __future__ import annotations
@@ -102,17 +106,18 @@ def abc_side_by_side(graph, o2) -> dict:
     return out
 
 
-def checks(graph, outs) -> dict:
-    """Class scores of -O2 (random simulation) and -O1 per bit (ABC cec proof where installed)."""
+def checks(graph, outs, vectors: int = 1_000_000) -> dict:
+    """Class scores of -O2 (``vectors`` random vectors) and -O1 per bit (a tenth of them), each
+    then proved by ABC cec where installed (the summaries say whether it was)."""
     from lgcc.ir.equiv import check_equivalence
 
-    o2 = check_equivalence(graph, outs[2], vectors=1_000_000)
-    o1 = check_equivalence(graph, outs[1], vectors=100_000)
+    o2 = check_equivalence(graph, outs[2], vectors=vectors)
+    o1 = check_equivalence(graph, outs[1], vectors=vectors // 10)
     return {"O2_scores": o2.summary(), "O2_equivalent": o2.equivalent,
             "O1_bits": o1.summary(), "O1_equivalent": o1.equivalent}
 
 
-def quality(name: str, graph, note: str = "") -> dict:
+def quality(name: str, graph, note: str = "", vectors: int = 1_000_000) -> dict:
     """Everything measured for one input graph."""
     res, outs = pipelines(graph)
     res["abc"] = abc_side_by_side(graph, outs[2])
@@ -120,7 +125,7 @@ def quality(name: str, graph, note: str = "") -> dict:
     if best:
         res["O2_aig_vs_abc_best"] = round(res["O2"]["aig"] / best, 3)
         res["O2_binary_gates_vs_abc_best"] = round(res["O2"]["binary"] / best, 3)
-    res["checks"] = checks(graph, outs)
+    res["checks"] = checks(graph, outs, vectors)
     if note:
         res["note"] = note
     return res
@@ -154,13 +159,16 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller graphs (1x1000-wide layers, 1M-gate big graph)")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10M-gate -O1 measurement")
     ap.add_argument("--no-train", action="store_true", help="do not train the model when it is not cached")
+    ap.add_argument("--tiny", action="store_true",
+                    help="smoke test in seconds: 784 -> 6x40 graphs, no trained model, no big graph, 10,000 vectors")
     args = ap.parse_args()
 
     from lgcc.ir.random import random_layered_graph, trained_like_graph
 
-    width = 1000 if args.quick else 4000
+    width = 40 if args.tiny else 1000 if args.quick else 4000
+    vectors = 10_000 if args.tiny else 1_000_000
     report: dict = {}
-    graph, note = trained_graph(not args.no_train)
+    graph, note = (None, "--tiny") if args.tiny else trained_graph(not args.no_train)
     if graph is None:
         report["trained"] = {"skipped": note}
     else:
@@ -168,9 +176,10 @@ def main() -> int:
         ratio = report["trained"].get("O2_aig_vs_abc_best")
         report["trained"]["targets_met"] = bool(ratio is not None and ratio <= 0.9
                                                 and report["trained"]["checks"]["O2_equivalent"])
-    report["trained_like"] = quality("trained_like", trained_like_graph(784, [width] * 6, k=10, seed=1))
-    report["random"] = quality("random", random_layered_graph(784, [width] * 6, k=10, seed=2))
-    if not args.skip_big:
+    report["trained_like"] = quality("trained_like", trained_like_graph(784, [width] * 6, k=10, seed=1),
+                                     vectors=vectors)
+    report["random"] = quality("random", random_layered_graph(784, [width] * 6, k=10, seed=2), vectors=vectors)
+    if not (args.skip_big or args.tiny):
         report["big"] = big(1_000_000 if args.quick else 10_000_000)
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -8,8 +8,9 @@ bounds or the order of outputs differ: what the head-aware passes produce).
 * up to :data:`~lgcc.ir.simulate.MAX_EXHAUSTIVE_INPUTS` inputs: every input vector
   (a proof);
 * more: ``vectors`` random input vectors (default 1,000,000), simulated in chunks,
-  then, for per-bit comparisons, ABC's ``cec`` when ``berkeley-abc`` is installed
-  (a SAT proof, or a refutation).
+  then ABC's ``cec`` when ``berkeley-abc`` is installed (a SAT proof, or a
+  refutation): of the output bits, or, for class scores, of the scores written out
+  as adder circuits (:mod:`lgcc.ir.score_circuit`).
 
 A failure comes with a counterexample input vector.
 """
@@ -23,7 +24,8 @@ from functools import partial
 import numpy as np
 
 from .graph import Graph
-from .simulate import MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, simulate, simulate_words, unpack_rows
+from .simulate import (MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, scores, simulate, simulate_words,
+                       unpack_rows)
 
 #: Output words of a graph for its input words: ``(n_inputs, W) -> (n_outputs, W)`` uint64.
 Simulator = Callable[[np.ndarray], np.ndarray]
@@ -66,13 +68,15 @@ class EquivResult:
 def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: int = 0,
                       use_abc: bool = True, abc_timeout: float = 300.0,
                       progress: Callable[[int, int], None] | None = None,
-                      simulators: tuple[Simulator, Simulator] | None = None) -> EquivResult:
+                      simulators: tuple[Simulator, Simulator] | None = None,
+                      status: Callable[[str], None] | None = None) -> EquivResult:
     """Are ``a`` and ``b`` equivalent?  See the module docstring for what is compared and how.
 
     ``progress(done, total)``, if given, is called after each chunk of the simulation
     (``total`` chunks): big graphs take minutes per million vectors.  ``simulators``
     replace :func:`simulate_words` for ``a`` and ``b`` (each ``words -> output words``;
-    ``lgcc.compiled_sim`` has ones many times faster on big graphs).
+    ``lgcc.compiled_sim`` has ones many times faster on big graphs).  ``status(text)``, if
+    given, is told when the ABC proof starts (it can take minutes).
     """
     sims = simulators or (partial(simulate_words, a), partial(simulate_words, b))
     if a.n_inputs != b.n_inputs:
@@ -85,17 +89,17 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     n_vectors = 1 << a.n_inputs if exhaustive else max(64, int(vectors))
     method = "exhaustive" if exhaustive else "random"
     res = _simulate_compare(a, b, sims, compared, exhaustive, n_vectors, seed, progress)
+    result = EquivResult(True, method, compared, n_vectors, exhaustive)
     if res is not None and compared == "bits" and a.head is not None:
         # the same head but different bits (e.g. outputs reordered): every class score may still agree
-        scores_res = _simulate_compare(a, b, sims, "scores", exhaustive, n_vectors, seed)
-        if scores_res is None:
-            return EquivResult(True, method, "scores", n_vectors, exhaustive,
-                               detail=f"output bits differ ({res[2]}) but every class score agrees")
+        if _simulate_compare(a, b, sims, "scores", exhaustive, n_vectors, seed) is None:
+            result.compared = "scores"
+            result.detail = f"output bits differ ({res[2]}) but every class score agrees"
+            res = None
     if res is not None:
         return EquivResult(False, method, res[0], n_vectors, True, res[1], res[2])
-    result = EquivResult(True, method, compared, n_vectors, exhaustive)
-    if not exhaustive and compared == "bits" and use_abc:
-        _abc_proof(a, b, result, abc_timeout)
+    if not exhaustive and use_abc:
+        _abc_proof(a, b, result, abc_timeout, status)
     return result
 
 
@@ -168,25 +172,47 @@ def _bit(words: np.ndarray, row: int, sample: int) -> bool:
 
 
 
-def _abc_proof(a: Graph, b: Graph, result: EquivResult, timeout: float) -> None:
-    """Upgrade a random-simulation verdict with ABC ``cec`` where installed."""
+def _abc_proof(a: Graph, b: Graph, result: EquivResult, timeout: float,
+               status: Callable[[str], None] | None = None) -> None:
+    """Upgrade a random-simulation verdict with ABC ``cec`` where installed.
+
+    Class scores are compared as the outputs of adder circuits built over each graph's
+    head (:func:`~lgcc.ir.score_circuit.score_circuits`); output bits directly.
+    """
     from .errors import LgccError
     from .passes.abc_tool import abc_binary, abc_cec
+    from .score_circuit import score_circuits
 
     if abc_binary() is None:
-        result.detail = "berkeley-abc not installed: no proof"
+        _note(result, "berkeley-abc not installed: no proof")
         return
+    pair = score_circuits(a, b) if result.compared == "scores" else (a, b)
+    if status is not None:
+        what = "the class scores as adder circuits" if result.compared == "scores" else "the output bits"
+        status(f"no difference in {result.vectors} vectors; proving with ABC cec ({what}; "
+               f"up to {timeout:.0f} s, --no-abc skips)")
     try:
-        verdict, cex = abc_cec(a, b, timeout)
+        verdict, cex = abc_cec(*pair, timeout)
     except LgccError as exc:
-        result.detail = f"ABC cec could not run ({exc})"
+        _note(result, f"ABC cec could not run ({exc})")
         return
     if verdict is True:
         result.method, result.proved = "abc-cec", True
     elif verdict is False:
         result.equivalent, result.method, result.proved = False, "abc-cec", True
-        if cex is not None and not np.array_equal(simulate(a, cex[None]), simulate(b, cex[None])):
+        if cex is not None and _differ(a, b, cex, result.compared):
             result.counterexample = cex  # kept only once the simulator confirms it
-        result.detail = "ABC cec found a difference that random simulation missed"
+        _note(result, "ABC cec found a difference that random simulation missed")
     else:
-        result.detail = "ABC cec undecided within its limits"
+        _note(result, f"ABC cec undecided within {timeout:.0f} s (--abc-timeout): no proof")
+
+
+def _differ(a: Graph, b: Graph, bits: np.ndarray, compared: str) -> bool:
+    """Whether the reference simulator sees the graphs differ on input vector ``bits``."""
+    if compared == "scores":
+        return not np.array_equal(scores(a, bits[None]), scores(b, bits[None]))
+    return not np.array_equal(simulate(a, bits[None]), simulate(b, bits[None]))
+
+
+def _note(result: EquivResult, text: str) -> None:
+    result.detail = f"{result.detail}; {text}" if result.detail else text

@@ -4,13 +4,76 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 
 from .errors import LgccError
+
+#: Leftovers of a killed process (SIGKILL, out of memory, power loss) untouched this long are removed.
+LEFTOVER_AGE_S = 3600.0
+_STAGE = ".lgcc-stage-"
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:40] or "host"
+
+
+def _owner_tag() -> str:
+    """``host-pid-`` of this process, put in the names of its temporary files and folders.
+
+    A later lgcc run on the same host removes a leftover whose process is gone (see
+    :func:`_remove_leftovers`); the host keeps it from judging another machine's
+    processes on a shared file system.
+    """
+    return f"{_host()}-{os.getpid()}-"
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):  # alive but another user's, or not a pid
+        return False
+    return False
+
+
+def _newest_mtime(place: Path) -> float:
+    """Latest modification time of ``place`` and, for a folder, of anything inside it."""
+    times = [place.lstat().st_mtime]
+    if place.is_dir() and not place.is_symlink():
+        times += [item.lstat().st_mtime for item in place.rglob("*")]
+    return max(times)
+
+
+def _remove_leftovers(folder: Path, prefix: str, suffix: str = "") -> None:
+    """Remove what a killed lgcc process left in ``folder``: ``prefix + owner tag + ... + suffix``.
+
+    Only entries tagged with this host (:func:`_owner_tag`) whose process no longer
+    exists and that nobody touched for :data:`LEFTOVER_AGE_S` go: a process with the same
+    pid in another container sharing the folder would still be writing to them.  Best effort.
+    """
+    owner = re.compile(re.escape(prefix + _host()) + r"-(\d+)-.*" + re.escape(suffix), re.DOTALL)
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in folder.glob(glob_escape(prefix) + "*" + glob_escape(suffix)):
+            match = owner.fullmatch(entry.name)
+            if match is None or not _process_gone(int(match.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if now - _newest_mtime(entry) < LEFTOVER_AGE_S:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink()
 
 
 def check_output_file(path: str | os.PathLike) -> Path:
@@ -72,8 +135,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     if path.is_symlink():
         path = check_output_file(os.path.realpath(path))
     parent = path.parent
+    _remove_leftovers(parent, f".{path.name}.", ".tmp")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner_tag()}", suffix=".tmp", dir=parent)
     except OSError as exc:  # e.g. a read-only file system: name the user's path, not the temporary one
         raise LgccError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     os.close(fd)
@@ -138,7 +202,8 @@ def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
     created = [p for p in (outdir, *outdir.parents) if not p.exists()]  # deepest first
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".lgcc-stage-", dir=outdir))
+        _remove_leftovers(outdir, _STAGE)
+        stage = Path(tempfile.mkdtemp(prefix=_STAGE + _owner_tag(), dir=outdir))
     except OSError as exc:  # name the user's folder, not the staging one
         _remove_empty(created)
         raise LgccError(f"{outdir}: cannot write here ({exc.strerror or exc})") from None

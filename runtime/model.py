@@ -179,11 +179,16 @@ class CompiledModel:
         return out
 
     def _sliced(self, words: Any) -> np.ndarray:
-        """``words`` as contiguous uint64 ``(n_inputs, W)``, or a clear error."""
+        """``words`` as contiguous uint64 ``(n_inputs, W)``, or a clear error.
+
+        int64 words (torch's 64-bit integer type: torch has no usable uint64) are the same
+        bits: they are viewed as uint64, not copied."""
         words = _as_numpy(words)
+        given = f"{words.dtype} {words.shape}"
+        if words.dtype == np.int64:
+            words = words.view(np.uint64)
         if words.dtype != np.uint64 or words.ndim != 2 or words.shape[0] != self.n_inputs:
-            raise RuntimeModelError(f"expected uint64 words of shape ({self.n_inputs}, W), "
-                                    f"got {words.dtype} {words.shape}")
+            raise RuntimeModelError(f"expected uint64 or int64 words of shape ({self.n_inputs}, W), got {given}")
         return np.ascontiguousarray(words)
 
     def _need_head(self) -> None:
@@ -214,7 +219,8 @@ class CompiledModel:
         """Classes of already bit-sliced input: uint64 ``(n_inputs, W)`` -> int32 ``(64 * W,)``.
 
         Bit ``j`` of ``words[i, w]`` is input ``i`` of sample ``64 * w + j``
-        (the layout of :func:`lgcc.ir.simulate.pack_rows`).
+        (the layout of :func:`lgcc.ir.simulate.pack_rows`).  Every ``_sliced``/``_words``
+        entry also takes int64 words (numpy or CPU torch), read as the same 64 bits.
         """
         self._need_head()
         words = self._sliced(words)

@@ -50,6 +50,8 @@ def write_library(graph: Graph, outdir: str | Path, options: COptions | None = N
 
     Returns the final ``model.json`` contents plus ``codegen_seconds`` and
     ``cc_seconds``.  Load the result with :func:`lgcc.runtime.load`.
+    ``graph`` is compiled as given, not optimized (``lgcc compile`` runs ``-O1`` first; from
+    Python: ``lgcc.ir.passes.optimize(graph, level=1).graph``).
     """
     t0 = time.perf_counter()
     files = render(graph, options or COptions())

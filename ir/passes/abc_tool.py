@@ -33,6 +33,10 @@ ALIASES = {
 _ERROR = re.compile(r"^(\*\* cmd error|Error|.*(has failed|[Cc]annot open))", re.M)
 
 
+class AbcTimeout(LgccError):
+    """ABC ran past its time limit (it was stopped)."""
+
+
 def abc_binary() -> str | None:
     """Path of the ABC executable, or None when it is not installed."""
     for name in ABC_NAMES:
@@ -51,7 +55,7 @@ def run_abc(commands: str, timeout: float = 600.0) -> str:
     try:
         proc = subprocess.run([exe, "-c", commands], capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise LgccError(f"ABC did not finish within {timeout:.0f} s") from None
+        raise AbcTimeout(f"ABC did not finish within {timeout:.0f} s") from None
     text = proc.stdout + proc.stderr
     if proc.returncode != 0 or _ERROR.search(text):
         raise LgccError(f"ABC failed: {_last_line(text)}")
@@ -89,23 +93,28 @@ def abc_cec(a: Graph, b: Graph, timeout: float = 600.0) -> tuple[bool | None, np
     """ABC ``cec`` of two graphs output by output.
 
     Returns (True: proved equivalent, False: refuted, None: undecided) and, when
-    refuted, ABC's counterexample input vector (bool[n_inputs]) if it printed one.
+    refuted, ABC's counterexample input vector (bool[n_inputs], inputs it left free
+    set to 0) if it printed one.
     """
     with tempfile.TemporaryDirectory(prefix="lgcc-cec-") as tmp:
         pa, pb = Path(tmp) / "a.aig", Path(tmp) / "b.aig"
         for g, p in ((a, pa), (b, pb)):
             aiger.write(g.copy(meta={}, head=None, encoding=None), p)
-        text = run_abc(f"cec -n -T {int(timeout)} {pa} {pb}", timeout + 30)
+        try:  # ABC overruns its own -T on hard miters: then it is stopped, undecided
+            text = run_abc(f"cec -n -T {int(timeout)} {pa} {pb}", timeout + 30)
+        except AbcTimeout:
+            return None, None
     if "are equivalent" in text:
         return True, None
     if "NOT EQUIVALENT" not in text.upper():
         return None, None
-    pattern = re.findall(r"\bpi(\d+)=([01])", text)
+    # ABC lists the inputs of the differing cone only ("pi02=0 pi22=1"); the others may be anything
+    pattern = [(int(i), v == "1") for i, v in re.findall(r"\bpi(\d+)=([01])", text)]
     cex = None
-    if len(pattern) == a.n_inputs:
+    if pattern and all(i < a.n_inputs for i, _ in pattern):
         cex = np.zeros(a.n_inputs, dtype=bool)
         for idx, val in pattern:
-            cex[int(idx)] = val == "1"
+            cex[idx] = val
     return False, cex
 
 

@@ -106,6 +106,13 @@ def parse_pass_list(text: str) -> list[str]:
     return names
 
 
+def command_line_choice(level: int | None, passes: str | None) -> tuple[int, list[str] | None]:
+    """``-O`` level (default 1) and ``--passes`` list of a command line; LgccError when both are given."""
+    if passes is not None and level is not None:
+        raise LgccError(f"-O{level} and --passes both given: --passes replaces the -O pipeline; give one of them")
+    return (1 if level is None else level), (parse_pass_list(passes) if passes is not None else None)
+
+
 def pipeline(level: int) -> list[Step]:
     """The steps of ``-O<level>``."""
     if level not in PIPELINES:

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="checkpoint (.pt/.pth/.ckpt) or graph (.lgir, .blif, .aag, .aig)")
     parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="c", help="what to produce (default: c)")
     parser.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="folder for the generated files")
-    parser.add_argument("-O", "--opt-level", type=int, default=1, metavar="N",
+    parser.add_argument("-O", "--opt-level", type=int, default=None, metavar="N",
                         help="IR optimization level before code generation (default 1; 0: none)")
     parser.add_argument("--passes", metavar="A,B,C", help="run these IR passes instead of the -O pipeline")
     parser.add_argument("--prefix", metavar="NAME", default=None,
@@ -74,16 +74,16 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def _load(args: argparse.Namespace):
     """Load the model; return (graph as loaded, graph after the requested IR optimization)."""
-    from lgcc.ir.passes.manager import optimize, parse_pass_list
+    from lgcc.ir.passes.manager import command_line_choice, optimize
     from lgcc.loading import load_graph
 
-    if args.opt_level < 0:
+    if args.opt_level is not None and args.opt_level < 0:
         raise LgccError(f"-O must be 0 or more, got {args.opt_level}")
-    passes = parse_pass_list(args.passes) if args.passes is not None else None
+    level, passes = command_line_choice(args.opt_level, args.passes)
     graph = load_graph(args.model, opt_level=0)
-    if passes is None and args.opt_level == 0:
+    if passes is None and level == 0:
         return graph, graph
-    return graph, optimize(graph, level=args.opt_level, passes=passes).graph
+    return graph, optimize(graph, level=level, passes=passes).graph
 
 
 def _summary_line(args: argparse.Namespace, before: int, summary: dict[str, Any], seconds: float) -> str:

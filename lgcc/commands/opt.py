@@ -7,7 +7,7 @@ import json
 import sys
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.passes.manager import PIPELINES, FixedPoint, optimize, parse_pass_list
+from lgcc.ir.passes.manager import PIPELINES, FixedPoint, command_line_choice, optimize
 from lgcc.ir.passes.registry import all_passes
 from lgcc.loading import check_graph_output, load_graph, save_graph
 
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lgcc opt``."""
     parser.add_argument("input", metavar="IN", nargs="?", help="graph file (.lgir, .blif, .aag, .aig) or checkpoint")
     parser.add_argument("-o", "--output", metavar="OUT", help="where to write the optimized graph (format by extension)")
-    parser.add_argument("-O", "--opt-level", type=int, default=1, choices=sorted(PIPELINES), metavar="N",
+    parser.add_argument("-O", "--opt-level", type=int, default=None, choices=sorted(PIPELINES), metavar="N",
                         help="optimization level 0, 1 or 2 (default 1)")
     parser.add_argument("--passes", metavar="A,B,C", help="run these passes in order instead of a -O pipeline")
     parser.add_argument("--report", action="store_true",
@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
         raise LgccError("--json goes with --report")
     if args.output is not None:  # fail before the work, not after it
         check_graph_output(args.output)
-    passes = parse_pass_list(args.passes) if args.passes is not None else None
+    level, passes = command_line_choice(args.opt_level, args.passes)
     graph = load_graph(args.input)
-    result = optimize(graph, level=args.opt_level, passes=passes, report=args.report)
+    result = optimize(graph, level=level, passes=passes, report=args.report)
     if args.output:
         save_graph(result.graph, args.output)
     if args.report:

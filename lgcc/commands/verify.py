@@ -79,6 +79,11 @@ def _progress_bar(long_run: bool) -> Callable[[int, int], None] | None:
     return update
 
 
+def _status(text: str) -> None:
+    sys.stderr.write(f"lgcc verify: {text}\n")
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Compare; print the verdict; on a difference print the counterexample and fail."""
     if args.vectors < 1:
@@ -96,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         sims = _compiled(stack, a, b, required=args.engine == "c") if use_c else None
         res = check_equivalence(a, b, vectors=args.vectors, seed=args.seed, use_abc=not args.no_abc,
-                                abc_timeout=args.abc_timeout, progress=_progress_bar(long_run), simulators=sims)
+                                abc_timeout=args.abc_timeout, progress=_progress_bar(long_run), simulators=sims,
+                                status=_status if long_run or sys.stderr.isatty() else None)
     if res.equivalent:
         sys.stdout.write(res.summary() + "\n")
         return 0

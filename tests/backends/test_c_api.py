@@ -7,6 +7,7 @@ import importlib
 import json
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,11 +39,16 @@ def outdir(graph, tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def lib(outdir):
+def _open(outdir: Path):
+    """(ffi, library) of ``outdir/libmodel.so`` through its own cdef: the C API without the Python checks."""
     ffi = cffi.FFI()
     ffi.cdef(json.loads((outdir / "model.json").read_text())["cdef"])
     return ffi, ffi.dlopen(str(outdir / "libmodel.so"))
+
+
+@pytest.fixture(scope="module")
+def lib(outdir):
+    return _open(outdir)
 
 
 def test_error_codes(lib):
@@ -64,6 +70,100 @@ def test_error_codes(lib):
     assert b"unknown" in ffi.string(c.lgcc_strerror(12345))
     assert ffi.string(c.lgcc_isa()) in (b"portable", b"sse2", b"avx2", b"avx512", b"neon")
     assert (c.lgcc_n_inputs(), c.lgcc_n_classes(), c.lgcc_n_outputs()) == (21, 4, 40)
+
+
+def test_no_head_error_code(tmp_path):
+    """predict_/scores_ of a model without a GroupSum head return ERR_NO_HEAD for every input kind
+    (the model has an encoding, so features are refused for the head alone); outputs_ work."""
+    g = random_layered_graph(21, [60, 40], seed=13)
+    enc = Encoding(7, np.arange(21, dtype=np.int32) % 7, np.zeros(21, np.float32))
+    write_library(g.copy(encoding=enc).verify(), tmp_path, isa="portable", extra_flags=FAST)
+    ffi, c = _open(tmp_path)
+    n = 4
+    inputs = {"bits": ffi.new("uint8_t[]", n * 21), "packed": ffi.new("uint8_t[]", n * 3),
+              "features": ffi.new("float[]", n * 7), "sliced": ffi.new("uint64_t[]", n * 21)}
+    out = ffi.new("int32_t[]", 64 * n * 40)
+    for kind, x in inputs.items():
+        for entry in ("predict", "scores"):
+            assert getattr(c, f"lgcc_{entry}_{kind}")(x, n, out, 1) == c.lgcc_ERR_NO_HEAD, f"{entry}_{kind}"
+        assert getattr(c, f"lgcc_outputs_{kind}")(x, n, ffi.cast("uint8_t *", out), 1) == c.lgcc_OK, kind
+
+
+NOMEM_DRIVER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "model.h"
+
+/* Address space in use now (bytes). */
+static rlim_t vm_size(void)
+{
+    char line[256];
+    long kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f != NULL && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmSize:", 7) == 0) kb = atol(line + 7);
+    if (f != NULL) fclose(f);
+    return (rlim_t)kb * 1024;
+}
+
+/* Map 256 KB more stack now: under the limit only the heap and thread stacks must be starved. */
+static void grow_stack(void)
+{
+    volatile char pad[1 << 18];
+    pad[0] = pad[sizeof pad - 1] = 0;
+}
+
+int main(int argc, char **argv)
+{
+    const int threads = atoi(argv[1]);
+    const size_t n = 2048; /* 4 blocks of 512 samples even for AVX-512: every thread gets work */
+    uint8_t *x = calloc(n, lgcc_n_inputs());
+    int32_t *classes = calloc(n, sizeof(int32_t));
+    struct rlimit lim;
+    int starved, again;
+    if (x == NULL || classes == NULL || getrlimit(RLIMIT_AS, &lim) != 0) return 3;
+    grow_stack();
+    lim.rlim_cur = vm_size(); /* no room to grow: workspaces and thread stacks cannot be allocated */
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 3;
+    starved = lgcc_predict_bits(x, n, classes, threads);
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 3;
+    again = lgcc_predict_bits(x, n, classes, threads);
+    printf("%d %d %d\n", starved, again, (int)classes[n - 1]);
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def nomem_driver(tmp_path_factory):
+    """(graph, program) calling predict_bits with no address space left, then again with it back.
+
+    16,384 inputs make the workspace (a slot and packing masks per input) ~300 KB even for
+    portable words: more than the heap has free, so its allocation really fails."""
+    root = tmp_path_factory.mktemp("nomem")
+    g = random_layered_graph(1 << 14, [64, 32], k=4, seed=14)
+    write_library(g, root / "lib", isa="auto", extra_flags=FAST)
+    (root / "drv.c").write_text(NOMEM_DRIVER)
+    exe = root / "drv"
+    subprocess.run(["cc", "-O1", "-std=gnu99", "-I", str(root / "lib"), str(root / "drv.c"),
+                    str(root / "lib" / "libmodel.a"), "-lpthread", "-o", str(exe)], check=True)
+    return g, exe
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc/self/status as Linux has them")
+@pytest.mark.parametrize("threads", [1, 4])
+def test_out_of_memory_error_code(nomem_driver, lib, threads):
+    """With RLIMIT_AS at the address space in use, a call returns ERR_NOMEM (no crash, whatever the
+    thread count: threads that cannot start leave their share to the caller); then it works again."""
+    (g, exe), (_, c) = nomem_driver, lib
+    res = subprocess.run([str(exe), str(threads)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    starved, again, last_class = map(int, res.stdout.split())
+    assert (starved, again) == (c.lgcc_ERR_NOMEM, c.lgcc_OK)
+    assert last_class == sim.predict(g, np.zeros((1, g.n_inputs), bool))[0]
 
 
 def test_concurrent_calls(outdir, graph):

@@ -144,16 +144,26 @@ def test_neon_runs_under_qemu(tmp_path, offset_graph):
         np.testing.assert_array_equal(np.array(r.stdout.split(), dtype=np.int64), sim.predict(offset_graph, x))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def _assert_every_isa_and_batch(g, root: Path, x: np.ndarray, features: np.ndarray | None = None) -> None:
+    """Build ``g`` once per runnable ISA and compare each batch size (a call on the same library) with the
+    simulator; ``x`` holds ``max(BATCHES)`` rows of bits (``features``: the raw rows they encode)."""
+    want = {"scores": sim.scores(g, x), "predict": sim.predict(g, x), "outputs": sim.simulate(g, x)}
+    for isa in RUNNABLE:
+        write_library(g, root / isa, isa=isa, extra_flags=FAST)
+        model = load(root / isa)
+        for n in BATCHES:
+            for entry, ref in want.items():
+                np.testing.assert_array_equal(getattr(model, entry)(x[:n]), ref[:n], err_msg=f"{isa} n={n} {entry}")
+            if features is not None:
+                np.testing.assert_array_equal(model.predict(features[:n]), want["predict"][:n],
+                                              err_msg=f"{isa} n={n} features")
+
+
+# each example builds every ISA: few examples keep the test at a few seconds
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(g=graphs(max_inputs=10, max_gates=60, max_outputs=12, head=True))
 def test_hypothesis_graphs(g, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hyp")
-    write_library(g, out, isa=RUNNABLE[-1], extra_flags=FAST)
-    model = load(out)
-    x = random_bits(g, 257, seed=0)
-    np.testing.assert_array_equal(model.scores(x), sim.scores(g, x))
-    np.testing.assert_array_equal(model.predict(x), sim.predict(g, x))
-    np.testing.assert_array_equal(model.outputs(x), sim.simulate(g, x))
+    _assert_every_isa_and_batch(g, tmp_path_factory.mktemp("hyp"), random_bits(g, max(BATCHES), seed=0))
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -209,13 +219,15 @@ def test_unscaled_slot_tables(tmp_path, offset_graph, monkeypatch, isa):
     np.testing.assert_array_equal(model.outputs(x), sim.simulate(offset_graph, x))
 
 
+def _more_rows(x: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``x`` then resampled rows of it with noise added, ``n`` rows in all (the test set is smaller than 1000)."""
+    rng = np.random.default_rng(seed)
+    extra = x[rng.integers(0, len(x), max(0, n - len(x)))]
+    return np.concatenate((x, extra + rng.normal(0, x.std(), extra.shape).astype(x.dtype)))[:n]
+
+
 def test_trained_model(trained_graph, tmp_path):
-    """A trained, lowered model (encoding + GroupSum): bits and raw features agree with the oracle."""
+    """A trained, lowered model (encoding + GroupSum), every ISA and batch size: bits and raw features."""
     g = trained_graph.graph
-    write_library(g, tmp_path, isa=RUNNABLE[-1], extra_flags=FAST)
-    model = load(tmp_path)
-    bits = np.asarray(trained_graph.bits)
-    np.testing.assert_array_equal(model.scores(bits), sim.scores(g, bits))
-    if g.encoding is not None:
-        feats = np.asarray(trained_graph.features, dtype=np.float32)
-        np.testing.assert_array_equal(model.predict(feats), sim.predict(g, sim.encode(g, feats)))
+    feats = _more_rows(np.asarray(trained_graph.features, dtype=np.float32), max(BATCHES))
+    _assert_every_isa_and_batch(g, tmp_path, sim.encode(g, feats), feats)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.fileio import atomic_dir, atomic_path, atomic_write, check_output_file
+from lgcc.ir.fileio import LEFTOVER_AGE_S, atomic_dir, atomic_path, atomic_write, check_output_file
 
 
 def test_atomic_write_and_failed_block_leaves_nothing(tmp_path):
@@ -133,3 +137,64 @@ def test_links_and_pipes_are_written_through(tmp_path):
     reader.join(timeout=30)
     assert got == ["streamed"] and fifo.is_fifo()  # (a fifo, not /dev/null: a regression must not break /dev)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link", "real.txt"]
+
+
+_KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+from lgcc.ir.fileio import atomic_dir, atomic_path
+out = Path(sys.argv[1])
+with atomic_dir(out / "lib") as stage, atomic_path(out / "model.lgir") as tmp:
+    (stage / "model.c").write_text("half")
+    tmp.write_text("half")
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def _age(place, seconds):
+    """Set the modification time of ``place`` and everything in it ``seconds`` into the past."""
+    then = time.time() - seconds
+    for item in [place, *place.rglob("*")] if place.is_dir() else [place]:
+        os.utime(item, (then, then))
+
+
+def test_leftovers_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    """SIGKILL skips every cleanup; the next write to the same place removes what was left, once stale."""
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    stage = [p for p in (tmp_path / "lib").iterdir() if p.name.startswith(".lgcc-stage-")]
+    tmp = [p for p in tmp_path.iterdir() if p.name.startswith(".model.lgir.")]
+    assert len(stage) == 1 and len(tmp) == 1
+    # fresh leftovers stay (the owner may be a process of another container on a shared disk)
+    atomic_write(tmp_path / "model.lgir", "one")
+    with atomic_dir(tmp_path / "lib") as s:
+        (s / "model.c").write_text("one")
+    assert stage[0].exists() and tmp[0].exists()
+    # ... and go once nobody touched them for an hour; other entries are left alone
+    others = [tmp_path / "lib" / ".lgcc-stage-otherhost-1-x", tmp_path / ".model.lgir.otherhost-1-x.tmp",
+              tmp_path / ".model.lgir.keep.tmp"]
+    others[0].mkdir()
+    for p in others[1:]:
+        p.write_text("")
+    for p in (*stage, *tmp, *others):
+        _age(p, 2 * LEFTOVER_AGE_S)
+    atomic_write(tmp_path / "model.lgir", "two")
+    with atomic_dir(tmp_path / "lib") as s:
+        (s / "model.c").write_text("two")
+    assert not stage[0].exists() and not tmp[0].exists()
+    assert all(p.exists() for p in others)
+    assert (tmp_path / "model.lgir").read_text() == "two" and (tmp_path / "lib" / "model.c").read_text() == "two"
+
+
+def test_leftovers_of_a_live_process_are_kept(tmp_path):
+    """Even when old: the process (this one) may still be writing."""
+    with atomic_path(tmp_path / "a.txt") as tmp:
+        tmp.write_text("x")
+        _age(tmp, 2 * LEFTOVER_AGE_S)
+        atomic_write(tmp_path / "a.txt", "other")
+        assert tmp.exists()
+    assert (tmp_path / "a.txt").read_text() == "x"

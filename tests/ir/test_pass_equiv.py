@@ -1,15 +1,25 @@
 """The equivalence checker: exhaustive, random, per bit or per class score, counterexamples, ABC cec."""
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lgcc.ir.equiv import check_equivalence
 from lgcc.ir.passes import optimize
 from lgcc.ir.passes.abc_tool import abc_binary
 from lgcc.ir.random import random_layered_graph, trained_like_graph
+from lgcc.ir.score_circuit import score_circuits, score_range
+from lgcc.ir.testing import graphs
 from lgcc.ir.simulate import scores, simulate
 
 needs_abc = pytest.mark.skipif(abc_binary() is None, reason="berkeley-abc is not installed")
+
+
+def exhaustive_rows(n: int) -> np.ndarray:
+    return np.array(list(itertools.product([0, 1], repeat=n)), dtype=bool).reshape(-1, n)
 
 
 def mutate(g, gate):
@@ -105,10 +115,67 @@ def test_abc_cec_on_a_trained_model_before_and_after(trained_graph):
     res = check_equivalence(g, o1, vectors=4096)
     assert res.equivalent and res.method == "abc-cec" and res.proved
     o2 = optimize(g, 2).graph
-    assert o2.n_gates <= o1.n_gates
+    assert o2.n_gates <= o1.n_gates and not o2.head.same_as(g.head)
     res = check_equivalence(g, o2, vectors=50_000)
-    assert res.equivalent
+    assert res.equivalent and res.compared == "scores" and res.method == "abc-cec" and res.proved
     assert np.array_equal(scores(o2, trained_graph.bits), scores(g, trained_graph.bits))
+
+
+def _and_of_inputs(n: int, extra: bool):
+    """Outputs [AND of all n inputs, input 0] (or just [input 0]) in one class: scores differ on one vector."""
+    from lgcc.ir.builder import GraphBuilder
+    from lgcc.ir.graph import Head
+
+    b = GraphBuilder(n)
+    x = [b.input(i) for i in range(n)]
+    acc = x[0]
+    for v in x[1:]:
+        acc = b.AND(acc, v)
+    if extra:
+        b.output(acc)
+    b.output(x[0])
+    g = b.build()
+    return g.copy(head=Head(1, 1.0, np.array([0, g.n_outputs]), np.array([0])))
+
+
+@needs_abc
+def test_abc_cec_refutes_a_score_difference_simulation_can_miss():
+    """Class scores get a proof too: the AND of 30 inputs dropped from a class, as if it were constant 0."""
+    g, dropped = _and_of_inputs(30, True), _and_of_inputs(30, False)
+    res = check_equivalence(g, dropped, vectors=1000, use_abc=False)
+    assert res.equivalent and res.compared == "scores" and not res.proved  # random vectors miss it
+    res = check_equivalence(g, dropped, vectors=1000)
+    assert not res.equivalent and res.compared == "scores" and res.method == "abc-cec" and res.proved
+    assert res.counterexample.all()  # the one vector where the scores differ (2 vs 1)
+
+
+@needs_abc
+def test_abc_cec_proves_head_rewrites_with_many_inputs():
+    g = trained_like_graph(40, [200, 200, 100], k=5, seed=3)
+    out = optimize(g, 2).graph
+    assert not out.head.same_as(g.head)
+    res = check_equivalence(g, out, vectors=4096)
+    assert res.equivalent and res.compared == "scores" and res.method == "abc-cec" and res.proved
+    assert "proved" in res.summary()
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs(max_inputs=7, max_gates=40, max_outputs=12, head=True), st.integers(0, 2**32 - 1))
+def test_score_circuits_compute_the_class_scores(g, seed):
+    """Each circuit's outputs are its graph's class scores (+ bias) in binary, on every input vector,
+    for head rewrites, negated and constant outputs, negative offsets and emptied classes."""
+    rng = np.random.default_rng(seed)
+    head = g.head
+    other = optimize(g, 2).graph
+    other = other.copy(head=type(head)(head.k, head.tau, other.head.bounds,
+                                       other.head.offsets - rng.integers(0, 4, head.k)))
+    circuits = score_circuits(g, other)
+    bias, width = score_range(g, other)
+    x = exhaustive_rows(g.n_inputs)
+    for graph, circuit in zip((g, other), circuits):
+        circuit.verify()
+        bits = simulate(circuit, x).reshape(len(x), head.k, width)
+        assert np.array_equal((bits * (1 << np.arange(width))).sum(axis=2) - bias, scores(graph, x))
 
 
 def test_progress_reports_every_chunk(monkeypatch):
@@ -140,3 +207,18 @@ def test_bit_comparison_chunks_are_sized_by_the_outputs(monkeypatch):
     res = check_equivalence(g, optimize(g, 1).graph, vectors=1000, use_abc=False)
     assert res.equivalent and res.vectors == 1000 and max(widths) == 3 and sum(widths) == 2 * 16
     assert not check_equivalence(g, mutate(g, g.n_gates - 1), vectors=1000, use_abc=False).equivalent
+
+
+def test_abc_past_its_time_limit_leaves_the_simulation_verdict(monkeypatch):
+    """ABC overruns its own -T on hard miters; stopped, it proves nothing and says so."""
+    import lgcc.ir.passes.abc_tool as abc_tool
+
+    def too_slow(commands, timeout=600.0):
+        raise abc_tool.AbcTimeout(f"ABC did not finish within {timeout:.0f} s")
+
+    monkeypatch.setattr(abc_tool, "abc_binary", lambda: "berkeley-abc")
+    monkeypatch.setattr(abc_tool, "run_abc", too_slow)
+    g = trained_like_graph(30, [60, 30], k=3, seed=2)
+    res = check_equivalence(g, optimize(g, 2).graph, vectors=2000, abc_timeout=7)
+    assert res.equivalent and not res.proved and res.method == "random"
+    assert "ABC cec undecided within 7 s (--abc-timeout): no proof" in res.summary()

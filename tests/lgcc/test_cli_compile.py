@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 
 from lgcc.cli import main
+from lgcc.ir.passes.manager import optimize
 from lgcc.ir.random import random_layered_graph
 from lgcc.ir.testing import random_bits
-from lgcc.loading import save_graph
+from lgcc.loading import load_graph, save_graph
 from lgcc.runtime import load
 
 sim = importlib.import_module("lgcc.ir.simulate")
@@ -38,13 +40,38 @@ def test_compile_c_end_to_end(model_file, tmp_path, capsys):
     np.testing.assert_array_equal(load(out).predict(x), sim.predict(g, x))
 
 
-def test_compile_with_optimizer(model_file, tmp_path, capsys):
-    pytest.importorskip("lgcc.ir.passes.manager")
-    out = tmp_path / "o1"
-    assert main(["compile", str(model_file), "-o", str(out)]) == 0
-    g = random_layered_graph(20, [60, 40, 30], k=3, seed=8)
-    x = random_bits(g, 200, seed=2)
-    np.testing.assert_array_equal(load(out).scores(x), sim.scores(g, x))
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An untrained checkpoint: its random gates include wires, inverters and constants for -O1 to remove."""
+    torch = pytest.importorskip("torch")
+    import lgcc
+    from lgcc.frontend import GroupSum, LogicLayer
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(LogicLayer(20, 200), LogicLayer(200, 120), GroupSum(k=3, tau=4.0))
+    return lgcc.save(model, tmp_path_factory.mktemp("ckpt") / "random.pt")
+
+
+# the graph's gate count as each target records it in model.json
+GATES_KEY = {"c": "gates", "verilog": "graph_gates", "cuda": "n_gates"}
+
+
+def _compiled_gates(model, out, target: str, *options: str) -> int:
+    """Compile ``model`` for ``target``; the gate count its model.json records."""
+    assert main(["compile", str(model), "--target", target, "-o", str(out), *options]) == 0
+    return json.loads((out / "model.json").read_text())[GATES_KEY[target]]
+
+
+@pytest.mark.parametrize("target", sorted(GATES_KEY))
+def test_compile_optimizes_by_default(checkpoint, tmp_path, capsys, target):
+    """Without -O a checkpoint is compiled at -O1 (the pipeline's result, gate for gate); -O0 keeps every gate."""
+    lowered = load_graph(checkpoint)
+    assert _compiled_gates(checkpoint, tmp_path / "O0", target, "-O0") == lowered.n_gates
+    default = _compiled_gates(checkpoint, tmp_path / "default", target)
+    assert default == optimize(lowered, level=1).graph.n_gates < lowered.n_gates
+    if target == "c":
+        x = random_bits(lowered, 200, seed=2)
+        np.testing.assert_array_equal(load(tmp_path / "default").scores(x), sim.scores(lowered, x))
 
 
 @pytest.mark.parametrize("extra, message", [

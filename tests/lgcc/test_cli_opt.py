@@ -114,6 +114,35 @@ def test_unknown_pass_is_a_one_line_error(model, tmp_path, capsys):
     assert not (tmp_path / "x.lgir").exists()
 
 
+@pytest.mark.parametrize("command", ["opt", "compile"])
+def test_o_level_with_passes_is_refused(model, tmp_path, capsys, command):
+    """--passes replaces the -O pipeline: both at once would silently drop one of them."""
+    out = tmp_path / ("x.lgir" if command == "opt" else "outdir")
+    assert main([command, str(model), "-o", str(out), "-O2", "--passes", "prune"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "-O2 and --passes both given" in err[0]
+    assert not out.exists()
+
+
+def test_verify_says_when_the_abc_proof_starts(tmp_path, capsys, monkeypatch):
+    """A long run names the (possibly minutes-long) ABC step on stderr before it starts."""
+    import lgcc.commands.verify as verify_cmd
+    from lgcc.ir.passes import optimize
+    from lgcc.ir.passes.abc_tool import abc_binary
+
+    if abc_binary() is None:
+        pytest.skip("berkeley-abc is not installed")
+    g = trained_like_graph(30, [60, 30], k=3, seed=2)
+    a, b = tmp_path / "a.lgir", tmp_path / "b.lgir"
+    save_graph(g, a)
+    save_graph(optimize(g, 2).graph, b)
+    monkeypatch.setattr(verify_cmd, "PROGRESS_MIN_GATE_EVALS", 1)
+    assert main(["verify", str(a), str(b), "--vectors", "5000"]) == 0
+    captured = capsys.readouterr()
+    assert "proving with ABC cec (the class scores as adder circuits" in captured.err
+    assert "equivalent (class scores; abc-cec, 5000 vectors; proved)" in captured.out
+
+
 def test_o0_changes_nothing(model, tmp_path):
     out = tmp_path / "same.lgir"
     assert main(["opt", str(model), "-o", str(out), "-O0"]) == 0

@@ -84,10 +84,26 @@ def test_bad_threads(model, graph, threads):
 
 
 def test_sliced_words_checked(model):
-    with pytest.raises(RuntimeModelError, match="uint64"):
-        model.predict_sliced(np.zeros((17, 2), np.uint32))
-    with pytest.raises(RuntimeModelError, match="uint64"):
-        model.predict_sliced(np.zeros((3, 2), np.uint64))
+    for bad in (np.zeros((17, 2), np.uint32), np.zeros((17, 2), np.int32), np.zeros((17, 2), np.float64),
+                np.zeros((17, 2), ">i8"), np.zeros((3, 2), np.uint64), np.zeros((3, 2), np.int64)):
+        with pytest.raises(RuntimeModelError, match="expected uint64 or int64 words of shape") as err:
+            model.predict_sliced(bad)
+        assert str(err.value).endswith(f"got {bad.dtype} {bad.shape}") and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("source", ["numpy", "torch"])
+def test_int64_words_are_read_as_uint64(model, graph, source):
+    """int64 words (numpy, or torch, which has no usable uint64) are the same bits: viewed, not copied."""
+    words = np.random.default_rng(8).integers(0, 2 ** 64, (17, 3), dtype=np.uint64)
+    signed = words.view(np.int64)
+    assert (signed < 0).any()  # the top bit is data too
+    if source == "torch":
+        signed = pytest.importorskip("torch").from_numpy(signed)
+    assert np.shares_memory(model._sliced(signed), words)
+    want = sim.simulate_words(graph, words)
+    np.testing.assert_array_equal(model.predict_sliced(signed), sim.predict(graph, sim.unpack_rows(words, 64 * 3)))
+    np.testing.assert_array_equal(model.outputs_words(signed), want)
+    np.testing.assert_array_equal(model.outputs_sliced(signed), sim.unpack_rows(want, 64 * 3))
 
 
 def test_packed_rows_checked(model, graph):
