@@ -231,3 +231,23 @@ def test_trained_model(trained_graph, tmp_path):
     g = trained_graph.graph
     feats = _more_rows(np.asarray(trained_graph.features, dtype=np.float32), max(BATCHES))
     _assert_every_isa_and_batch(g, tmp_path, sim.encode(g, feats), feats)
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """(graph, model) with 784 inputs: 9,001 rows of bits are 7 MB, past the prefetching threshold."""
+    g = random_layered_graph(784, [120, 40], k=4, seed=8)
+    out = tmp_path_factory.mktemp("c_wide")
+    write_library(g, out, isa="auto", extra_flags=FAST)
+    return g, load(out)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_threads_claim_chunks_of_a_big_batch(wide, threads):
+    """Threads take chunks of blocks as they go (several chunks per thread here, and the next
+    chunk's rows are prefetched across chunk boundaries): every row is classified."""
+    g, model = wide
+    x = random_bits(g, 9001, seed=threads)
+    want = sim.predict(g, x)
+    np.testing.assert_array_equal(model.predict(x, threads=threads), want)
+    np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1), threads=threads), want)

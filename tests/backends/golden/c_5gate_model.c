@@ -567,7 +567,10 @@ typedef struct {
     size_t n;         /* rows, or words per input for sliced input */
     size_t n_samples; /* rows, or 64 * words */
     void *out;
-    size_t blk0, blk1; /* blocks [blk0, blk1) of BLOCK samples */
+    size_t blocks;    /* blocks of BLOCK samples in the batch */
+    size_t share;     /* blocks per thread (decides whether input rows are prefetched) */
+    size_t chunk;     /* blocks a thread claims at a time */
+    size_t *claimed;  /* shared by the threads: blocks [0, *claimed) are taken */
     int rc;
 } job_t;
 
@@ -658,21 +661,30 @@ static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
  * (6.4 MB): 59 prefetched, 82 not; 4,096 rows: 69 and 90; 2,048 rows (1.6 MB, mostly in L2):
  * prefetching costs ~5%.  Packed rows are read in short streams that the hardware prefetches
  * well: at 6.4 MB, prefetching them cost ~6%. */
-static const char *next_rows(const job_t *job, size_t blk)
+static const char *next_rows(const job_t *job, size_t next)
 {
     const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
     const size_t min_bytes = job->in_kind == IN_PACKED ? PREFETCH_MIN_PACKED_BYTES : PREFETCH_MIN_BYTES;
-    if ((job->in_kind != IN_BITS && job->in_kind != IN_PACKED) || blk + 1 >= job->blk1
-        || (job->blk1 - job->blk0) * BLOCK * row_bytes < min_bytes)
+    if ((job->in_kind != IN_BITS && job->in_kind != IN_PACKED) || next >= job->blocks
+        || job->share * BLOCK * row_bytes < min_bytes)
         return NULL;
-    return (const char *)job->in + (blk + 1) * BLOCK * row_bytes;
+    return (const char *)job->in + next * BLOCK * row_bytes;
 }
 
-static size_t next_rows_bytes(const job_t *job, size_t blk)
+static size_t next_rows_bytes(const job_t *job, size_t next)
 {
     const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
-    const size_t row0 = (blk + 1) * BLOCK, row1 = row0 + BLOCK < job->n_samples ? row0 + BLOCK : job->n_samples;
-    return next_rows(job, blk) == NULL ? 0 : (row1 - row0) * row_bytes;
+    const size_t row0 = next * BLOCK, row1 = row0 + BLOCK < job->n_samples ? row0 + BLOCK : job->n_samples;
+    return next_rows(job, next) == NULL ? 0 : (row1 - row0) * row_bytes;
+}
+
+/* The first block of the next chunk of blocks no thread has taken yet (job->blocks when none is
+ * left).  Threads take chunks as they go rather than a fixed share each, so a thread that the
+ * machine slows down (a busy core, a shared vCPU) leaves its work to the others. */
+static size_t claim(const job_t *job)
+{
+    const size_t first = __atomic_fetch_add(job->claimed, job->chunk, __ATOMIC_RELAXED);
+    return first < job->blocks ? first : job->blocks;
 }
 
 static void *run_job(void *arg)
@@ -684,7 +696,7 @@ static void *run_job(void *arg)
     V *ws, *cnts;
     uint8_t *zero_row, *enc;
     uint64_t *masks;
-    size_t blk;
+    size_t blk, end, next;
     if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + N_Q * Q_STRIDE * sizeof(uint64_t) + ROW_PAD
                                      + (HAS_ENCODING ? (size_t)ROW_PAD : 0)) != 0) {
         job->rc = five_ERR_NOMEM;
@@ -698,10 +710,17 @@ static void *run_job(void *arg)
     memset(zero_row, 0, ROW_PAD);
     ws[0] = ZERO;
     ws[1] = ONES;
-    for (blk = job->blk0; blk < job->blk1; blk++) {
-        load_block(job, blk, ws, zero_row, enc, masks);
-        eval_gates(ws, next_rows(job, blk), next_rows_bytes(job, blk));
-        store_block(job, blk, ws, cnts);
+    /* The next chunk is taken when the last block of this one starts, so that its first
+     * block's rows can be prefetched while this one is evaluated. */
+    for (blk = claim(job); blk < job->blocks; blk = next) {
+        end = blk + job->chunk < job->blocks ? blk + job->chunk : job->blocks;
+        for (next = blk; next < end;) {
+            const size_t b = next++;
+            if (next == end) next = claim(job);
+            load_block(job, b, ws, zero_row, enc, masks);
+            eval_gates(ws, next_rows(job, next), next_rows_bytes(job, next));
+            store_block(job, b, ws, cnts);
+        }
     }
     free(mem);
     job->rc = five_OK;
@@ -716,7 +735,7 @@ static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, i
     const size_t out_size = out_kind == OUT_CLASSES ? sizeof(int32_t)
                           : out_kind == OUT_SCORES ? N_CLASSES * sizeof(int32_t)
                           : out_kind == OUT_WORDS ? (N_OUTPUTS + 7) / 8 : N_OUTPUTS; /* bytes per sample */
-    size_t n_samples, blocks, i, t;
+    size_t n_samples, blocks, i, t, claimed;
     job_t *jobs;
     pthread_t *tids;
     int *started, rc = five_OK;
@@ -743,6 +762,7 @@ static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, i
         free(started);
         return five_ERR_NOMEM;
     }
+    claimed = 0;
     for (i = 0; i < t; i++) {
         job_t *j = &jobs[i];
         j->in_kind = in_kind;
@@ -751,20 +771,23 @@ static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, i
         j->n = n;
         j->n_samples = n_samples;
         j->out = out;
-        j->blk0 = blocks / t * i + (i < blocks % t ? i : blocks % t);
-        j->blk1 = j->blk0 + blocks / t + (i < blocks % t ? 1 : 0);
+        j->blocks = blocks;
+        j->share = (blocks + t - 1) / t;
+        /* One chunk for one thread; with more, chunks of ~1/64 of a share: small enough that the
+         * threads finish within a few blocks of each other, big enough to stream rows. */
+        j->chunk = t == 1 ? blocks : (j->share + 63) / 64;
+        j->claimed = &claimed;
         j->rc = five_OK;
     }
     for (i = 1; i < t; i++) started[i] = pthread_create(&tids[i], NULL, run_job, &jobs[i]) == 0;
-    run_job(&jobs[0]);
-    for (i = 1; i < t; i++) {
-        if (started[i])
-            pthread_join(tids[i], NULL);
-        else
-            run_job(&jobs[i]); /* no thread available: do its share here */
-    }
-    for (i = 0; i < t; i++)
-        if (jobs[i].rc != five_OK && rc == five_OK) rc = jobs[i].rc;
+    run_job(&jobs[0]); /* threads that could not start leave their share to the others */
+    for (i = 1; i < t; i++)
+        if (started[i]) pthread_join(tids[i], NULL);
+    /* A thread that cannot allocate its workspace takes no blocks; the call fails only when
+     * some block was left undone. */
+    if (claimed < blocks)
+        for (i = 0; i < t; i++)
+            if (jobs[i].rc != five_OK && rc == five_OK) rc = jobs[i].rc;
     free(jobs);
     free(tids);
     free(started);

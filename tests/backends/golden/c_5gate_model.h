@@ -5,8 +5,9 @@
  *
  * Every entry point takes a batch of n samples and a thread count n_threads
  * (0: the default chosen at compile time, 1; 1: the calling thread only;
- * t > 1: the batch is split across up to t pthreads, at most 256, at least one block
- * of 64 x vector-lanes samples each).  Entries are re-entrant: there is no global
+ * t > 1: up to t pthreads, at most 256 and no more than the batch has blocks of
+ * 64 x vector-lanes samples, take chunks of blocks as they go, so a thread slowed by a
+ * busy core leaves its work to the others).  Entries are re-entrant: there is no global
  * state, each call allocates its own workspace and frees it again.
  *
  * Inputs, by entry suffix:
