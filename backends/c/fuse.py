@@ -65,6 +65,13 @@ def kind_expr(kind: int, zero: str = "ZERO") -> str:
     return e0 if g0 == g1 else f"(c & ({e1})) | (~c & ({e0}))"
 
 
+def kind_ternlog(kind: int) -> int:
+    """Truth table of a fused kind as a vpternlogq immediate: bit 4a + 2b + c is f(a, b, c)."""
+    g0, g1 = kind_gates(kind)
+    return sum(int(TRUTH[g1 if c else g0, 2 * a + b]) << (4 * a + 2 * b + c)
+               for a in (0, 1) for b in (0, 1) for c in (0, 1))
+
+
 def _gate_number(values: np.ndarray) -> np.ndarray:
     """Gate numbers from values[..., 4] on the cases (a, b) = (0,0), (0,1), (1,0), (1,1)."""
     weights = np.array([8, 4, 2, 1], dtype=np.int64)  # case 2a+b is bit 3-2a-b of the number

@@ -21,7 +21,7 @@ from lgcc.ir.errors import LgccError
 from lgcc.ir.gates import NAMES
 from lgcc.ir.graph import Graph
 
-from .fuse import FUSED_BASE, kind_expr, kind_gates
+from .fuse import FUSED_BASE, kind_expr, kind_gates, kind_ternlog
 from .schedule import Schedule, schedule
 from .tables import c_array, index_dtype
 
@@ -90,13 +90,38 @@ def _head_tables(graph: Graph, sched: Schedule) -> dict:
     top = int((head.sizes + init).max())
     if min_off < _INT32[0] or top + min_off > _INT32[1] or top > _INT32[1]:
         raise LgccError("class offsets too large: C scores are int32; rescale the head offsets")
-    table = np.stack((head.sizes - n_neg, n_neg, init), axis=1)
+    cnt_bits = max(1, top.bit_length())
     scale = slot_scale(sched.n_slots)
     idt = index_dtype(sched.n_slots * scale)
-    return {"k": head.k, "cnt_bits": max(1, top.bit_length()), "idx_bits": max(1, (head.k - 1).bit_length()),
+    lists, sizes = _padded_class_lists(sched.out_slot[order], head.sizes - n_neg, n_neg, cnt_bits)
+    table = np.concatenate((sizes, init[:, None]), axis=1)
+    return {"k": head.k, "cnt_bits": cnt_bits, "idx_bits": max(1, (head.k - 1).bit_length()),
             "min_offset": min_off, "tau_c": repr(float(head.tau)),
-            "cls_out_tab": c_array("cls_out_tab", sched.out_slot[order] * scale, idt),
+            "cls_out_tab": c_array("cls_out_tab", lists * scale, idt),
             "cls_tab": c_array("cls_tab", table, np.int32)}
+
+
+#: Words the class head's carry-save tree adds at a time (count_into in head.c.j2).
+HEAD_TREE = 16
+
+
+def _padded_class_lists(slots: np.ndarray, n_plain: np.ndarray, n_neg: np.ndarray,
+                        cnt_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The head's per-class lists of output slots (plain, then negated, class by class), each
+    padded up to a multiple of :data:`HEAD_TREE` with constants that add nothing (slot 0, the
+    constant 0, to plain lists; slot 1, the constant 1, to negated ones) where that is cheaper:
+    the carry-save tree costs ~3 operations per word, a word left over ~2 per counter bit.
+    Returns (slots, [k, 2] list lengths)."""
+    counts = np.stack((n_plain, n_neg), axis=1).astype(np.int64)  # [k, 2]
+    rem = counts % HEAD_TREE
+    pad = np.where((rem > 0) & (rem * 2 * cnt_bits > (HEAD_TREE - rem) * 3), HEAD_TREE - rem, 0)
+    # segments per class: plain outputs, their padding, negated outputs, their padding
+    seg_len = np.stack((counts[:, 0], pad[:, 0], counts[:, 1], pad[:, 1]), axis=1).reshape(-1)
+    seg_real = np.tile([True, False, True, False], counts.shape[0])
+    seg_fill = np.tile([0, 0, 0, 1], counts.shape[0])
+    lists = np.repeat(seg_fill, seg_len).astype(np.int64)
+    lists[np.repeat(seg_real, seg_len)] = slots
+    return lists, counts + pad
 
 
 def _encoding_tables(graph: Graph) -> dict:
@@ -130,7 +155,8 @@ def render_context(graph: Graph, options: COptions, sched: Schedule) -> dict:
         "group_tab": c_array("group_tab", sched.groups, np.uint32),
         "out_tab": c_array("out_tab", sched.out_slot * scale, idt),
         "outneg_tab": c_array("outneg_tab", graph.out_neg, np.uint8),
-        "kinds": [(k, kind_expr(k), _kind_name(k), 4 if k >= FUSED_BASE else 3) for k in used],
+        "kinds": [(k, kind_expr(k), _kind_name(k), 4 if k >= FUSED_BASE else 3,
+                   f"0x{kind_ternlog(k):02X}" if k >= FUSED_BASE else None) for k in used],
         "in_kinds": IN_KINDS,
     }
     ctx.update(_head_tables(graph, sched))

@@ -235,7 +235,8 @@ def test_trained_model(trained_graph, tmp_path):
 
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
-    """(graph, model) with 784 inputs: 9,001 rows of bits are 7 MB, past the prefetching threshold."""
+    """(graph, model) with 784 inputs: 9,001 rows of bits are 7 MB, past the prefetching threshold
+    (and 20,000 rows of bit-sliced words 1.6 MB, past theirs)."""
     g = random_layered_graph(784, [120, 40], k=4, seed=8)
     out = tmp_path_factory.mktemp("c_wide")
     write_library(g, out, isa="auto", extra_flags=FAST)
@@ -251,3 +252,6 @@ def test_threads_claim_chunks_of_a_big_batch(wide, threads):
     want = sim.predict(g, x)
     np.testing.assert_array_equal(model.predict(x, threads=threads), want)
     np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1), threads=threads), want)
+    x = random_bits(g, 20000, seed=threads)
+    got = model.predict_sliced(sim.pack_rows(x), threads=threads)[:20000]
+    np.testing.assert_array_equal(got, sim.predict(g, x))

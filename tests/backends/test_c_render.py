@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from lgcc.backends.c import COptions, render
-from lgcc.backends.c.fuse import FUSED_BASE, MAX_FUSED_KINDS, kind_expr, kind_gates
+from lgcc.backends.c.fuse import FUSED_BASE, MAX_FUSED_KINDS, kind_expr, kind_gates, kind_ternlog
 from lgcc.backends.c.schedule import schedule
 from lgcc.backends.c.tables import string_literal
 from lgcc.backends.c.toolchain import ISA_FLAGS, build, find_compiler, machine_runs
@@ -69,13 +69,15 @@ def test_gate_expressions_come_from_the_table():
 
 
 def test_fused_expressions_select_between_two_gates():
-    """A fused kind's C expression is c ? g1(a, b) : g0(a, b) on all eight input cases."""
+    """A fused kind's C expression, and its vpternlogq immediate (bit 4a + 2b + c), are
+    c ? g1(a, b) : g0(a, b) on all eight input cases."""
     for kind in range(FUSED_BASE, FUSED_BASE + 256):
         g0, g1 = kind_gates(kind)
         expr = kind_expr(kind).replace("ZERO", "0").replace("ONES", "-1")
         for a, b, c in np.ndindex(2, 2, 2):
             want = TRUTH[g1 if c else g0, 2 * a + b]
             assert eval(expr, {}, {"a": -a, "b": -b, "c": -c}) & 1 == want  # noqa: S307 - fixed table
+            assert (kind_ternlog(kind) >> (4 * a + 2 * b + c)) & 1 == want
 
 
 def test_schedule_reuses_slots():
@@ -205,3 +207,15 @@ def test_generated_c_compiles_without_warnings(n_inputs, tmp_path):
             r = subprocess.run([*cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", *ISA_FLAGS[isa], "-c",
                                 str(tmp_path / "model.c"), "-o", os.devnull], capture_output=True, text=True)
             assert r.returncode == 0, f"{name} {isa}: {r.stderr[:2000]}"
+
+
+def test_class_lists_are_padded_with_constants_that_add_nothing():
+    """The head adds 16 words at a time; a list is padded to a multiple of 16 (constant 0 after
+    plain outputs, constant 1 after negated ones) only where padding costs less than the words
+    left over would."""
+    from lgcc.backends.c.render import _padded_class_lists
+
+    slots = np.arange(100, 100 + 17 + 30 + 5)
+    lists, sizes = _padded_class_lists(slots, np.array([17, 30]), np.array([0, 5]), cnt_bits=6)
+    assert sizes.tolist() == [[17, 0], [32, 16]]  # 1 word over: left; 14 and 5 over: padded
+    assert lists.tolist() == (slots[:47].tolist() + [0, 0] + slots[47:].tolist() + [1] * 11)

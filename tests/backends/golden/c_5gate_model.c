@@ -61,6 +61,16 @@
 
 typedef uint64_t V __attribute__((vector_size(VBYTES)));
 typedef uint64_t V1 __attribute__((vector_size(8)));
+/* A 3-input function as one vpternlogq (imm: bit 4a + 2b + c is f(a, b, c)) where the ISA has it
+ * and the compiler is GCC (its builtin; GCC 12 turns some such expressions into two); otherwise
+ * the expression. */
+#if !defined(LGCC_PORTABLE) && defined(__AVX512F__) && !defined(__clang__) && VBYTES == 64
+typedef long long VT __attribute__((vector_size(64)));
+#define TERNLOG(a, b, c, imm) ((V)__builtin_ia32_pternlogq512_mask((VT)(a), (VT)(b), (VT)(c), (imm), 0xFF))
+#define TERNLOG_OR(a, b, c, imm, expr) TERNLOG(a, b, c, imm)
+#else
+#define TERNLOG_OR(a, b, c, imm, expr) (expr)
+#endif
 #define ZERO ((V){0})
 #define ONES (~(V){0})
 /* The word of a slot.  Tables hold slot * SLOT_SCALE: with 8 (8 bytes per lane) the byte offset
@@ -94,8 +104,15 @@ static inline uint64_t spread8(uint64_t b)
     return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
 }
 
+/* Lines to prefetch while the gates run: lines p, p + stride, ... (and each line's byte
+ * + span too, when span > 0: data that may straddle two lines). */
+typedef struct {
+    const char *p;
+    size_t lines, stride, span;
+} prefetch_t;
+
 /* The functions part 2 calls in part 1. */
-ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes);
+ENGINE void eval_gates(V *restrict ws, prefetch_t pf);
 ENGINE void head_classes(const V *ws, int32_t *out, size_t n_valid);
 ENGINE void head_scores(const V *ws, V *cnts, int32_t *out, size_t n_valid);
 
@@ -134,25 +151,27 @@ static const union { unsigned char b[2]; uint8_t w[2]; } outneg_tab __attribute_
 /* Runs of equal instructions, in chunks of up to 64 (gates unrolled by 4: ~12 instructions per gate,
  * and unrolling cut the gate time by ~10% with AVX-512, best of 8 runs; 8 gained nothing more;
  * fused pairs are not unrolled: it gained nothing measurable and cost ~8 ms of compile time each).
- * Before each chunk, a share of the lines [pf, pf + pf_bytes) is prefetched into L2 (the next
- * block's input rows when they come from memory: spread over the gate loop, those reads
- * overlap the work on this block).  While prefetching, chunks of 2 instructions spread the
- * prefetches finely (bursts of them stall the loop): 65,536 rows of uint8 input, AVX-512, best
- * of 12 calls, ns per row: 77 with chunks of 1, 67 with 2, 70 with 3, 72 with 4, 71 with 8, 73
- * with 16 (with fused pairs; before them, 4 was best); without prefetching, chunks of 64 keep
- * the loop overhead lower. */
-ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
+ * Before each chunk, a share of the lines of pf is prefetched into L2 (the next block's input
+ * when it comes from memory: spread over the gate loop, those reads overlap the work on this
+ * block).  Chunks of about instructions / lines spread the prefetches finely (bursts of them
+ * stall the loop), but no shorter than 2: 65,536 rows of uint8 input (~1 line per instruction),
+ * AVX-512, best of 12 calls, ns per row: 77 with chunks of 1, 67 with 2, 70 with 3, 72 with 4,
+ * 71 with 8, 73 with 16; without prefetching, chunks of 64 keep the loop overhead lower. */
+ENGINE void eval_gates(V *restrict ws, prefetch_t pf)
 {
     const idx_t *t = gate_tab.w;
-    const char *const pf_end = pf != NULL ? pf + pf_bytes : pf; /* no arithmetic on NULL */
-    const size_t chunk = pf != NULL ? 2 : 64;
-    const size_t per_chunk = pf_bytes * chunk / 64 / (N_INSTRUCTIONS ? N_INSTRUCTIONS : 1) + 1; /* lines * chunk / instructions */
+    const size_t spread = pf.lines ? N_INSTRUCTIONS / pf.lines : 64;
+    const size_t chunk = spread < 2 ? 2 : spread > 64 ? 64 : spread;
+    const size_t per_chunk = pf.lines * chunk / (N_INSTRUCTIONS ? N_INSTRUCTIONS : 1) + 1; /* lines * chunk / instructions */
     size_t g, i, c0, k;
     for (g = 0; g < N_GROUPS; g++) {
         const size_t n_group = group_tab.w[2 * g + 1];
         for (c0 = 0; c0 < n_group; c0 += chunk) {
             const size_t n = n_group - c0 < chunk ? n_group - c0 : chunk;
-            for (k = 0; k < per_chunk && pf < pf_end; k++, pf += 64) __builtin_prefetch(pf, 0, 2);
+            for (k = 0; k < per_chunk && pf.lines > 0; k++, pf.lines--, pf.p += pf.stride) {
+                __builtin_prefetch(pf.p, 0, 2);
+                if (pf.span) __builtin_prefetch(pf.p + pf.span, 0, 2);
+            }
             switch (group_tab.w[2 * g]) {
             case 1: /* and */
 #pragma GCC unroll 4
@@ -182,7 +201,7 @@ ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
                 for (i = 0; i < n; i++, t += 4) {
                     const V a = SLOT(ws, t[0]), b = SLOT(ws, t[1]), c = SLOT(ws, t[2]);
                     (void)a; (void)b; (void)c;
-                    SLOT(ws, t[3]) = (c & (a | b)) | (~c & (ZERO));
+                    SLOT(ws, t[3]) = TERNLOG_OR(a, b, c, 0xA8, (c & (a | b)) | (~c & (ZERO)));
                 }
                 break;
             default:
@@ -193,13 +212,28 @@ ENGINE void eval_gates(V *restrict ws, const char *pf, size_t pf_bytes)
 }
 
 /* ------------------------------------------------------------ class head */
-/* Carry-save adder, as a majority and a 3-way xor: forms that GCC turns into 3-input
- * instructions where the ISA has them (AVX-512: vpternlogq). */
-static inline void csa(V *hi, V *lo, V a, V b, V c)
+/* Carry-save adder: hi = majority(a, b, c), lo = a ^ b ^ c.  With AVX-512 each is one vpternlogq
+ * (GCC 12 turns the majority written with & and | into two); neg: b and c enter negated, which
+ * the majority's truth table absorbs (and the 3-way xor ignores), so negated outputs cost nothing
+ * extra.  (TERNLOG: see model.c.) */
+#ifdef TERNLOG
+static inline __attribute__((always_inline)) void csa_neg(V *hi, V *lo, V a, V b, V c, const int neg)
 {
+    *hi = neg ? TERNLOG(a, b, c, 0x71) : TERNLOG(a, b, c, 0xE8); /* maj(a, ~b, ~c) : maj(a, b, c) */
+    *lo = TERNLOG(a, b, c, 0x96);
+}
+#else
+static inline __attribute__((always_inline)) void csa_neg(V *hi, V *lo, V a, V b, V c, const int neg)
+{
+    if (neg) {
+        b = ~b;
+        c = ~c;
+    }
     *hi = (a & b) | (a & c) | (b & c);
     *lo = a ^ b ^ c;
 }
+#endif
+#define csa(hi, lo, a, b, c) csa_neg(hi, lo, a, b, c, 0)
 
 /* Add word x at weight 2^j to a bit-sliced counter (ripple carry). */
 static inline void add_at(V *cnt, int j, V x)
@@ -212,39 +246,39 @@ static inline void add_at(V *cnt, int j, V x)
     }
 }
 
-/* cnt += popcount of n output words (each xor inv): a Harley-Seal carry-save tree over 16 words
+/* cnt += popcount of n output words (each negated if neg): a Harley-Seal carry-save tree over 16 words
  * at a time, so the ripple-carry add into the counter runs once per 16 words, not per 8
  * (the add costs more than the tree: 3 operations per counter bit above the tree's).  With the
  * counter in a local copy (registers) and the extract below, the class head of the 10-class
  * mnist model took ~10.5k instead of ~14.5k TSC cycles per 512 samples (AVX-512). */
-static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V *ws, const idx_t *s, size_t n, V inv)
+static inline __attribute__((always_inline)) void count_into(V *cnt_out, const V *ws, const idx_t *s, size_t n, const int neg)
 {
     V cnt[CNT_BITS]; /* a local copy the compiler keeps in registers (not stored back per add) */
     V ones = ZERO, twos = ZERO, fours = ZERO, eights = ZERO, ta, tb, fa, fb, ea, eb, sixteens;
     size_t i = 0;
     int j;
     for (j = 0; j < CNT_BITS; j++) cnt[j] = cnt_out[j];
-#define IN(k) (SLOT(ws, s[k]) ^ inv)
+#define IN2(k) SLOT(ws, s[k]), SLOT(ws, s[k + 1]), neg
     for (; i + 16 <= n; i += 16, s += 16) {
-        csa(&ta, &ones, ones, IN(0), IN(1));
-        csa(&tb, &ones, ones, IN(2), IN(3));
+        csa_neg(&ta, &ones, ones, IN2(0));
+        csa_neg(&tb, &ones, ones, IN2(2));
         csa(&fa, &twos, twos, ta, tb);
-        csa(&ta, &ones, ones, IN(4), IN(5));
-        csa(&tb, &ones, ones, IN(6), IN(7));
+        csa_neg(&ta, &ones, ones, IN2(4));
+        csa_neg(&tb, &ones, ones, IN2(6));
         csa(&fb, &twos, twos, ta, tb);
         csa(&ea, &fours, fours, fa, fb);
-        csa(&ta, &ones, ones, IN(8), IN(9));
-        csa(&tb, &ones, ones, IN(10), IN(11));
+        csa_neg(&ta, &ones, ones, IN2(8));
+        csa_neg(&tb, &ones, ones, IN2(10));
         csa(&fa, &twos, twos, ta, tb);
-        csa(&ta, &ones, ones, IN(12), IN(13));
-        csa(&tb, &ones, ones, IN(14), IN(15));
+        csa_neg(&ta, &ones, ones, IN2(12));
+        csa_neg(&tb, &ones, ones, IN2(14));
         csa(&fb, &twos, twos, ta, tb);
         csa(&eb, &fours, fours, fa, fb);
         csa(&sixteens, &eights, eights, ea, eb);
         add_at(cnt, 4, sixteens);
     }
-#undef IN
-    for (; i < n; i++, s++) add_at(cnt, 0, SLOT(ws, *s) ^ inv);
+#undef IN2
+    for (; i < n; i++, s++) add_at(cnt, 0, SLOT(ws, *s) ^ (neg ? ONES : ZERO));
     add_at(cnt, 0, ones);
     add_at(cnt, 1, twos);
     add_at(cnt, 2, fours);
@@ -278,8 +312,8 @@ static void count_class(int c, V *cnt, const V *ws, const idx_t **s)
     const int32_t n_plain = cls_tab.w[3 * c], n_neg = cls_tab.w[3 * c + 1], init = cls_tab.w[3 * c + 2];
     int j;
     for (j = 0; j < CNT_BITS; j++) cnt[j] = ((init >> j) & 1) ? ONES : ZERO;
-    count_into(cnt, ws, *s, (size_t)n_plain, ZERO);
-    count_into(cnt, ws, *s + n_plain, (size_t)n_neg, ONES);
+    count_into(cnt, ws, *s, (size_t)n_plain, 0);
+    count_into(cnt, ws, *s + n_plain, (size_t)n_neg, 1);
     *s += n_plain + n_neg;
 }
 
@@ -575,12 +609,15 @@ typedef struct {
 } job_t;
 
 #define ROW_PAD (N_INPUTS + 64)
-/* Input of a job above which its rows are prefetched (see next_rows): 3 MB of uint8 rows,
- * 8/3 of that (8 MB) of packed rows. */
+/* A thread's share of the input above which it is prefetched (see next_input): 3 MB of uint8
+ * rows, 8/3 of that (8 MB) of packed rows, 1 MB of bit-sliced words. */
 #ifndef PREFETCH_MIN_BYTES
 #define PREFETCH_MIN_BYTES ((size_t)3 << 20)
 #endif
 #define PREFETCH_MIN_PACKED_BYTES (PREFETCH_MIN_BYTES / 3 * 8)
+#ifndef PREFETCH_MIN_SLICED_BYTES
+#define PREFETCH_MIN_SLICED_BYTES ((size_t)1 << 20)
+#endif
 
 /* Encode rows of raw features into 0/1 bytes (input bit i = x[feature[i]] > threshold[i]). */
 static void encode_rows(const float *x, size_t n_rows, uint8_t *enc, const uint8_t **rows)
@@ -655,27 +692,35 @@ static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
     (void)cnts;
 }
 
-/* The input rows of the block after blk in this job, when worth prefetching: only for rows
- * of bits or packed bits, and only when the job's input is too big to stay in L2.  Measured
- * on the mnist model (AVX-512, ns per row, best of 30 calls): uint8 rows, 8,192 of them
- * (6.4 MB): 59 prefetched, 82 not; 4,096 rows: 69 and 90; 2,048 rows (1.6 MB, mostly in L2):
- * prefetching costs ~5%.  Packed rows are read in short streams that the hardware prefetches
- * well: at 6.4 MB, prefetching them cost ~6%. */
-static const char *next_rows(const job_t *job, size_t next)
+/* What to prefetch of block next's input while this block's gates run (no lines: nothing).
+ * Rows of bits or packed bits, only when a thread's share of them is too big to stay in L2.
+ * Measured on the mnist model (AVX-512, ns per row, best of 30 calls): uint8 rows, 8,192 of
+ * them (6.4 MB): 59 prefetched, 82 not; 4,096 rows: 69 and 90; 2,048 rows (1.6 MB, mostly in
+ * L2): prefetching costs ~5%.  Packed rows are read in short streams that the hardware
+ * prefetches well: at 6.4 MB, prefetching them cost ~6%.  Bit-sliced words, a line per input
+ * (two when the block's words straddle lines) at the stride of an input's words: strides the
+ * hardware does not follow. */
+static prefetch_t next_input(const job_t *job, size_t next)
 {
-    const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
-    const size_t min_bytes = job->in_kind == IN_PACKED ? PREFETCH_MIN_PACKED_BYTES : PREFETCH_MIN_BYTES;
-    if ((job->in_kind != IN_BITS && job->in_kind != IN_PACKED) || next >= job->blocks
-        || job->share * BLOCK * row_bytes < min_bytes)
-        return NULL;
-    return (const char *)job->in + next * BLOCK * row_bytes;
-}
-
-static size_t next_rows_bytes(const job_t *job, size_t next)
-{
-    const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
-    const size_t row0 = next * BLOCK, row1 = row0 + BLOCK < job->n_samples ? row0 + BLOCK : job->n_samples;
-    return next_rows(job, next) == NULL ? 0 : (row1 - row0) * row_bytes;
+    prefetch_t pf = {NULL, 0, 64, 0};
+    if (next >= job->blocks) return pf;
+    if (job->in_kind == IN_SLICED) {
+        const uint64_t *first = (const uint64_t *)job->in + next * LANES;
+        if (job->share * N_INPUTS * LANES * sizeof(uint64_t) < PREFETCH_MIN_SLICED_BYTES || (next + 1) * LANES > job->n)
+            return pf;
+        pf.p = (const char *)first;
+        pf.lines = N_INPUTS;
+        pf.stride = job->n * sizeof(uint64_t);
+        pf.span = ((uintptr_t)first % 64 || pf.stride % 64) && VBYTES > 8 ? VBYTES - 1 : 0;
+    } else if (job->in_kind == IN_BITS || job->in_kind == IN_PACKED) {
+        const size_t row_bytes = job->in_kind == IN_PACKED ? PACKED_BYTES : N_INPUTS;
+        const size_t min_bytes = job->in_kind == IN_PACKED ? PREFETCH_MIN_PACKED_BYTES : PREFETCH_MIN_BYTES;
+        const size_t row0 = next * BLOCK, row1 = row0 + BLOCK < job->n_samples ? row0 + BLOCK : job->n_samples;
+        if (job->share * BLOCK * row_bytes < min_bytes) return pf;
+        pf.p = (const char *)job->in + row0 * row_bytes;
+        pf.lines = ((row1 - row0) * row_bytes + 63) / 64;
+    }
+    return pf;
 }
 
 /* The first block of the next chunk of blocks no thread has taken yet (job->blocks when none is
@@ -718,7 +763,7 @@ static void *run_job(void *arg)
             const size_t b = next++;
             if (next == end) next = claim(job);
             load_block(job, b, ws, zero_row, enc, masks);
-            eval_gates(ws, next_rows(job, next), next_rows_bytes(job, next));
+            eval_gates(ws, next_input(job, next));
             store_block(job, b, ws, cnts);
         }
     }
