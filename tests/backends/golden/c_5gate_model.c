@@ -756,16 +756,18 @@ static void *run_job(void *arg)
     ws[0] = ZERO;
     ws[1] = ONES;
     /* The next chunk is taken when the last block of this one starts, so that its first
-     * block's rows can be prefetched while this one is evaluated. */
-    for (blk = claim(job); blk < job->blocks; blk = next) {
-        end = blk + job->chunk < job->blocks ? blk + job->chunk : job->blocks;
-        for (next = blk; next < end;) {
-            const size_t b = next++;
-            if (next == end) next = claim(job);
-            load_block(job, b, ws, zero_row, enc, masks);
-            eval_gates(ws, next_input(job, next));
-            store_block(job, b, ws, cnts);
+     * block's input can be prefetched while this one is evaluated.  (One loop, one call of
+     * each step: nested loops made GCC copy the packing code, and part 2 took twice as long
+     * to compile.) */
+    for (blk = claim(job), end = blk + job->chunk; blk < job->blocks; blk = next) {
+        next = blk + 1;
+        if (next >= end) {
+            next = claim(job);
+            end = next + job->chunk;
         }
+        load_block(job, blk, ws, zero_row, enc, masks);
+        eval_gates(ws, next_input(job, next));
+        store_block(job, blk, ws, cnts);
     }
     free(mem);
     job->rc = five_OK;
@@ -773,7 +775,8 @@ static void *run_job(void *arg)
 }
 
 /* Check arguments, split the batch into per-thread block ranges, run them. */
-static int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
+/* noinline: a copy in each of the many entry points only made part 2 slower to compile. */
+static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
 {
     const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_PACKED ? PACKED_BYTES
                          : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float) : N_INPUTS * sizeof(uint64_t);
