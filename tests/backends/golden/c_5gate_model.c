@@ -774,7 +774,7 @@ static void *run_job(void *arg)
     return NULL;
 }
 
-/* Check arguments, split the batch into per-thread block ranges, run them. */
+/* Check arguments, then run the batch's blocks on up to t threads (see claim). */
 /* noinline: a copy in each of the many entry points only made part 2 slower to compile. */
 static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
 {
