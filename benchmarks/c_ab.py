@@ -27,7 +27,7 @@ import numpy as np
 _ALIVE: list = []
 
 
-def _calls(outdir: Path, rows: int, seed: int) -> dict:
+def entry_calls(outdir: Path, rows: int, seed: int) -> dict:
     """name -> zero-argument call of one entry point of the library in ``outdir``."""
     import cffi
 
@@ -59,7 +59,7 @@ def _calls(outdir: Path, rows: int, seed: int) -> dict:
 
 def measure(outdirs: list[Path], rows: int, rounds: int) -> dict:
     """Best and median ns per row of every entry point of every build, calls interleaved."""
-    libs = {str(d): _calls(d, rows, seed=0) for d in outdirs}
+    libs = {str(d): entry_calls(d, rows, seed=0) for d in outdirs}
     times: dict[tuple[str, str], list[float]] = {}
     for name, calls in libs.items():
         for kind, call in calls.items():

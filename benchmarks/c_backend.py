@@ -15,7 +15,9 @@ bounds the speed.  Model (a) is also measured on a batch of 8192 rows (L3-reside
 the L3 holds 6.4 MB), by batch size from 512 to 65,536 rows (``batch_sweep_ns_per_row``),
 and for its thread scaling on 2^18 rows (1 and 2 threads timed back to back in each round:
 ``thread_speedup`` is best over best, ``thread_speedup_median`` the median of the rounds'
-ratios).  Each graph is measured in a child process so peak RSS is its own.  Timings
+ratios); ``phase_ns_per_row`` times the steps of each block directly (input: packing or
+copying; gates; output: the class head) in a ``-DLGCC_PHASE_TIMES`` build, at 512 rows and
+at the main batch.  Each graph is measured in a child process so peak RSS is its own.  Timings
 are the best of several runs (``*_cpu``: process CPU time of the same single-thread
 calls); on a shared machine they are still noisy, so the JSON carries the load average;
 ``median`` repeats the main figures with the median call.
@@ -222,6 +224,7 @@ def child_mnist(rows: int, repeats: int, scale: dict) -> dict:
         res.update(bench_graph(graph, Path(tmp) / "lib", rows, repeats, thread_rows=scale["thread_rows"]))
         res["l3_resident_batch"] = measure_speed(Path(tmp) / "lib", graph.n_inputs, scale["l3_rows"], 3 * repeats)
         res["batch_sweep_ns_per_row"] = batch_sweep(Path(tmp) / "lib", 3 * repeats, scale["sweep_rows"])
+        res["phase_ns_per_row"] = phase_times(graph, Path(tmp) / "phases", (scale["sweep_rows"][0], rows), 3 * repeats)
         lgir = Path(tmp) / "model_O1.lgir"
         from lgcc.loading import save_graph
 
@@ -244,6 +247,34 @@ def batch_sweep(outdir: Path, rounds: int, sizes=(512, 2048, 8192, 65536)) -> di
         entries = c_ab.measure([outdir], rows, rounds)["ns_per_row"][str(outdir)]
         sweep[str(rows)] = {kind: v["best"] for kind, v in entries.items()}
     return sweep
+
+
+def phase_times(graph, outdir: Path, sizes, repeats: int) -> dict:
+    """ns per row in each step of the block loop (input: packing or copying it; gates; output: the
+    class head) by batch size and input kind, from the fastest of ``repeats`` calls of a
+    ``-DLGCC_PHASE_TIMES`` build of ``graph``: where the time goes, measured rather than inferred
+    from differences between entry points."""
+    import cffi
+
+    import c_ab  # benchmarks/c_ab.py
+    from lgcc.backends.c import write_library
+
+    meta = write_library(graph, outdir, extra_flags=("-DLGCC_PHASE_TIMES",))
+    ffi = cffi.FFI()
+    ffi.cdef(f"extern double {meta['prefix']}_phase_seconds[3];")
+    seconds = getattr(ffi.dlopen(str(outdir / "libmodel.so")), f"{meta['prefix']}_phase_seconds")
+    res = {}
+    for rows in sizes:
+        res[str(rows)] = {}
+        for kind, call in c_ab.entry_calls(outdir, rows, seed=0).items():
+            best = None
+            for _ in range(repeats):
+                seconds[0:3] = [0.0, 0.0, 0.0]
+                call()
+                if best is None or sum(seconds) < sum(best):
+                    best = list(seconds)
+            res[str(rows)][kind] = {step: round(t / rows * 1e9, 2) for step, t in zip(("input", "gates", "output"), best)}
+    return res
 
 
 def _in_child(args: list[str], rows: int, repeats: int, tiny: bool) -> dict:

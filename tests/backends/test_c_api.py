@@ -290,3 +290,20 @@ def test_header_compiles_as_cpp(outdir, tmp_path):
     subprocess.run([cxx, "-I", str(outdir), str(tmp_path / "use.cpp"), str(outdir / "libmodel.a"), "-lpthread",
                     "-o", str(exe)], check=True)
     subprocess.run([str(exe)], check=True)
+
+
+def test_phase_times_only_in_the_diagnostic_build(graph, outdir, tmp_path):
+    """-DLGCC_PHASE_TIMES adds lgcc_phase_seconds (input, gates, output), which a call fills while it
+    still classifies like the simulator; the default build has no such symbol (no global state)."""
+    phase_dir = tmp_path / "phases"
+    write_library(graph, phase_dir, isa="auto", extra_flags=(*FAST, "-DLGCC_PHASE_TIMES"))
+    ffi = cffi.FFI()
+    ffi.cdef("extern double lgcc_phase_seconds[3];")
+    seconds = ffi.dlopen(str(phase_dir / "libmodel.so")).lgcc_phase_seconds
+    x = random_bits(graph, 3000, seed=5)
+    np.testing.assert_array_equal(load(phase_dir).predict(x, threads=2), sim.predict(graph, x))
+    assert all(seconds[k] > 0 for k in range(3))
+    plain = cffi.FFI()
+    plain.cdef("extern double lgcc_phase_seconds[3];")
+    with pytest.raises(KeyError, match="undefined symbol: lgcc_phase_seconds"):
+        plain.dlopen(str(outdir / "libmodel.so")).lgcc_phase_seconds  # noqa: B018 - the lookup is the test

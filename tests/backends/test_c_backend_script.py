@@ -48,6 +48,10 @@ def test_tiny_run_reports_every_figure():
     assert model["l3_resident_batch"]["rows"] == 2048 and _positive(model["l3_resident_batch"]["thread_speedup"])
     sweep = model["batch_sweep_ns_per_row"]
     assert set(sweep) == {"512", "2048"} and all(_positive(v) for row in sweep.values() for v in row.values())
+    phases = model["phase_ns_per_row"]  # per batch size and input kind: the three steps of a block
+    assert set(phases) == {"512", "2048"} and all(set(p) == {"bits", "sliced", "packed"} for p in phases.values())
+    assert all(set(s) == {"input", "gates", "output"} and all(map(_positive, s.values()))
+               for p in phases.values() for s in p.values())
     assert set(report["random"]) == {"8000"}
     graph = report["random"]["8000"]
     _check_speed(graph, 2048)

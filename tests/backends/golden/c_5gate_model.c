@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef LGCC_PHASE_TIMES /* diagnostic builds: see batch.c */
+#include <time.h>
+#endif
 
 #include "model.h"
 
@@ -606,7 +609,31 @@ typedef struct {
     size_t chunk;     /* blocks a thread claims at a time */
     size_t *claimed;  /* shared by the threads: blocks [0, *claimed) are taken */
     int rc;
+#ifdef LGCC_PHASE_TIMES
+    double phase[3];  /* seconds in the block steps: input, gates, output (head or raw outputs) */
+#endif
 } job_t;
+
+#ifdef LGCC_PHASE_TIMES
+/* Diagnostic builds only (-DLGCC_PHASE_TIMES, benchmarks/c_backend.py): the seconds each step
+ * of the block loop took, summed over threads and calls until the caller zeroes them.  A global,
+ * so not for concurrent calls; the default build has none of this. */
+double five_phase_seconds[3];
+static double phase_clock(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+#define PHASE(job, k, step)                        \
+    do {                                           \
+        const double t0_ = phase_clock();          \
+        step;                                      \
+        (job)->phase[k] += phase_clock() - t0_;    \
+    } while (0)
+#else
+#define PHASE(job, k, step) step
+#endif
 
 #define ROW_PAD (N_INPUTS + 64)
 /* A thread's share of the input above which it is prefetched (see next_input): 3 MB of uint8
@@ -765,9 +792,9 @@ static void *run_job(void *arg)
             next = claim(job);
             end = next + job->chunk;
         }
-        load_block(job, blk, ws, zero_row, enc, masks);
-        eval_gates(ws, next_input(job, next));
-        store_block(job, blk, ws, cnts);
+        PHASE(job, 0, load_block(job, blk, ws, zero_row, enc, masks));
+        PHASE(job, 1, eval_gates(ws, next_input(job, next)));
+        PHASE(job, 2, store_block(job, blk, ws, cnts));
     }
     free(mem);
     job->rc = five_OK;
@@ -836,6 +863,12 @@ static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *
     if (claimed < blocks)
         for (i = 0; i < t; i++)
             if (jobs[i].rc != five_OK && rc == five_OK) rc = jobs[i].rc;
+#ifdef LGCC_PHASE_TIMES
+    for (i = 0; i < t; i++) {
+        int k;
+        for (k = 0; k < 3; k++) five_phase_seconds[k] += jobs[i].phase[k];
+    }
+#endif
     free(jobs);
     free(tids);
     free(started);
