@@ -4,6 +4,21 @@
 Each such module provides ``add_arguments(parser)`` and ``compile_target(graph, outdir, args)``.
 """
 
+import re
+
+from lgcc.ir.errors import LgccError
+
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_c_prefix(prefix: str) -> str:
+    """``prefix`` if C symbol names can start with it (the C and CUDA ``--prefix``), else a one-line error."""
+    if not _C_IDENTIFIER.fullmatch(prefix):
+        raise LgccError(f"--prefix {prefix!r} is not a C identifier: letters, digits and '_', "
+                        "not starting with a digit")
+    return prefix
+
+
 TARGETS: dict[str, str] = {
     "c": "lgcc.backends.c.target",
     "verilog": "lgcc.backends.verilog.target",

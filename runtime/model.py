@@ -165,7 +165,8 @@ class CompiledModel:
         if threads is None:
             return 0
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 0 <= threads < 2 ** 31:
-            raise RuntimeModelError(f"threads must be a non-negative integer (0: library default), got {threads!r}")
+            raise RuntimeModelError(f"threads must be an integer from 0 to {2 ** 31 - 1} (0: the library's default; "
+                                    f"a call starts at most 256), got {threads!r}")
         return int(threads)
 
     def _call(self, what: str, kind: str, x: np.ndarray, n: int, out: np.ndarray, threads: int) -> np.ndarray:

@@ -10,13 +10,13 @@ across runs; the vector width is chosen by the compiler flags at build time.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from lgcc import __version__
+from lgcc.backends import check_c_prefix
 from lgcc.ir.errors import LgccError
 from lgcc.ir.gates import NAMES
 from lgcc.ir.graph import Graph
@@ -39,7 +39,8 @@ def slot_scale(n_slots: int) -> int:
 #: Input kinds of the API: (entry suffix, element type, argument name).
 IN_KINDS = (("bits", "uint8_t", "bits"), ("features", "float", "features"), ("sliced", "uint64_t", "words"),
             ("packed", "uint8_t", "packed"))
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Most threads a call starts (model.c's MAX_THREADS), so also the most ``--threads`` may ask for.
+MAX_THREADS = 256
 _INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
@@ -70,10 +71,10 @@ def _kind_name(kind: int) -> str:
 
 def check_options(options: COptions) -> None:
     """Raise :class:`LgccError` for options no C compiler would accept."""
-    if not _IDENT.match(options.prefix):
-        raise LgccError(f"--prefix {options.prefix!r} is not a C identifier (letters, digits, '_')")
-    if options.default_threads < 1:
-        raise LgccError(f"--threads must be at least 1, got {options.default_threads}")
+    check_c_prefix(options.prefix)
+    if not 1 <= options.default_threads <= MAX_THREADS:
+        raise LgccError(f"--threads must be between 1 and {MAX_THREADS} (threads a call starts by default), "
+                        f"got {options.default_threads}")
 
 
 def _head_tables(graph: Graph, sched: Schedule) -> dict:
@@ -150,6 +151,7 @@ def render_context(graph: Graph, options: COptions, sched: Schedule) -> dict:
         "n_instructions": sched.n_instructions, "n_slots": sched.n_slots, "n_groups": int(sched.groups.shape[0]),
         "has_head": graph.head is not None, "has_encoding": graph.encoding is not None,
         "tau": graph.head.tau if graph.head else 1.0, "default_threads": options.default_threads,
+        "max_threads": MAX_THREADS,
         "idx_type": "uint16_t" if idt == np.uint16 else "uint32_t",
         "slot_scale": scale, "gate_tab": c_array("gate_tab", sched.table() * scale, idt),
         "group_tab": c_array("group_tab", sched.groups, np.uint32),

@@ -52,7 +52,7 @@ def find_compiler(cc: str | None) -> list[str]:
     wanted = words[0] if words else "cc"
     origin = " (named by $CC)" if words and not cc else ""
     raise LgccError(f"C compiler '{wanted}'{origin} not found: install one (Debian/Ubuntu: apt-get install gcc) "
-                    "or name it with --cc")
+                    "or name it with $CC (lgcc compile: or --cc)")
 
 
 @functools.lru_cache(maxsize=None)

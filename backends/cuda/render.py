@@ -8,13 +8,13 @@ one string literal, compiled by the host C compiler).  Models with at most
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
 import numpy as np
 
+from lgcc.backends import check_c_prefix
 from lgcc.ir.errors import LgccError
 from lgcc.ir.gates import ANF, render_expr
 from lgcc.ir.graph import FIRST_INPUT, Graph
@@ -112,12 +112,6 @@ def c_string_literal(data: bytes) -> str:
     return "\n".join(f'"{line}"' for line in lines)
 
 
-def _check_prefix(prefix: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
-        raise LgccError(f"--prefix must be a C identifier, got {prefix!r}")
-    return prefix
-
-
 def render(graph: Graph, options: CudaOptions | None = None) -> dict[str, str]:
     """Generate ``model.h``, ``model.cu`` and ``model_tables.c`` for ``graph`` (deterministic)."""
     graph.verify()
@@ -127,7 +121,7 @@ def render(graph: Graph, options: CudaOptions | None = None) -> dict[str, str]:
 def render_scheduled(graph: Graph, sched: Schedule, options: CudaOptions | None = None) -> dict[str, str]:
     """:func:`render` with the schedule already computed (``lgcc compile`` also reports it)."""
     options = options or CudaOptions()
-    p = _check_prefix(options.prefix)
+    p = check_c_prefix(options.prefix)
     blob, off = _blob(graph, sched)
     straight = graph.n_gates <= options.straight_max_gates
     ctx = dict(

@@ -32,7 +32,15 @@ def dump_chunks(graph: Graph, fmt: str = "text", selection: Selection | None = N
     sel = selection if selection is not None else select(graph)
     check_size(sel, max_nodes, fmt)
     mod = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return mod.render_chunks(graph, sel) if hasattr(mod, "render_chunks") else iter([mod.render(graph, sel)])
+    return mod.render_chunks(graph, sel) if hasattr(mod, "render_chunks") else _pieces(mod.render(graph, sel))
+
+
+def _pieces(text: str, size: int = 1 << 16) -> Iterator[str]:
+    """``text`` in writes of ``size`` characters: a reader that stops early (``| head``) ends the
+    writer at its next write, with the SIGPIPE status, as for the formats rendered in chunks
+    (a single write of the whole text would just be cut short and end with status 0)."""
+    for start in range(0, len(text), size):
+        yield text[start:start + size]
 
 
 __all__ = ["DEFAULT_MAX_NODES", "FORMATS", "Selection", "dump", "dump_chunks", "select"]

@@ -104,7 +104,8 @@ def select(graph: Graph, layers: str | None = None, cone: int | None = None,
         start, stop = parse_layer_range(layers, n_layers(graph))
         gl = gate_layers(graph)
         gates &= (gl >= start) & (gl < stop)
-        what.append(f"layers {start}..{stop - 1}")
+        unit = "layers" if graph.layers is not None else "levels (the graph has no layer metadata)"
+        what.append(f"{unit} {start}..{stop - 1}")
     return Selection(np.flatnonzero(gates).astype(np.int64), outputs, ", ".join(what) or "whole graph")
 
 

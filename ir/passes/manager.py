@@ -77,6 +77,12 @@ class OptResult:
         """Total time in passes."""
         return sum(r.seconds for r in self.runs)
 
+    def skipped(self) -> list[str]:
+        """``name: skipped: why`` of each pass that could not run (a tool not installed), once each:
+        what a command says on stderr, so that a pass asked for by name is not left out silently."""
+        return list(dict.fromkeys(f"{r.stats.name}: {note}" for r in self.runs for note in r.stats.notes
+                                  if note.startswith("skipped:")))
+
     def report(self) -> str:
         """A table: one line per pass with the metrics after it, then each pass's stats."""
         lines = [f"{'pass':<10} {'gates':>10} {'binary':>10} {'aig':>10} {'depth':>6} {'time_s':>8}"]

@@ -83,7 +83,10 @@ def _load(args: argparse.Namespace):
     graph = load_graph(args.model, opt_level=0)
     if passes is None and level == 0:
         return graph, graph
-    return graph, optimize(graph, level=level, passes=passes).graph
+    result = optimize(graph, level=level, passes=passes)
+    for line in result.skipped():
+        sys.stderr.write(f"lgcc compile: {line}\n")
+    return graph, result.graph
 
 
 def _summary_line(args: argparse.Namespace, before: int, summary: dict[str, Any], seconds: float) -> str:

@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     level, passes = command_line_choice(args.opt_level, args.passes)
     graph = load_graph(args.input)
     result = optimize(graph, level=level, passes=passes, report=args.report)
+    for line in result.skipped():
+        sys.stderr.write(f"lgcc opt: {line}\n")
     if args.output:
         save_graph(result.graph, args.output)
     if args.report:

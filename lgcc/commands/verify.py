@@ -31,7 +31,7 @@ EXAMPLES = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lgcc verify``."""
     parser.add_argument("a", metavar="A", help="first graph file (.lgir, .blif, .aag, .aig) or checkpoint")
-    parser.add_argument("b", metavar="B", help="second graph file")
+    parser.add_argument("b", metavar="B", help="second graph file or checkpoint (the same formats)")
     parser.add_argument("--vectors", type=int, default=DEFAULT_VECTORS, metavar="N",
                         help=f"random input vectors when there are more than 20 inputs (default {DEFAULT_VECTORS:,}; "
                              "the time grows with gates x vectors: two 1M-gate graphs took 50 s with --engine c; "

@@ -22,6 +22,21 @@ def test_abc_pass_is_skipped_with_a_note_without_abc(monkeypatch):
     g = trained_like_graph(8, [20, 10], k=2, seed=0)
     out, stats = get_pass("abc")(g)
     assert out is g and "not installed" in stats.report()
+    assert optimize(g, passes=["abc", "prune"]).skipped() == ["abc: skipped: berkeley-abc is not installed"]
+
+
+@pytest.mark.parametrize("command", [["opt", "--passes", "abc,prune"], ["compile", "--passes", "abc", "-t", "verilog"]])
+def test_a_pass_asked_for_by_name_says_when_it_is_skipped(monkeypatch, tmp_path, capsys, command):
+    """`--passes abc` without ABC installed still works, and says on stderr that abc did not run."""
+    import lgcc.ir.passes.abc_opt as mod
+    from lgcc.cli import main
+    from lgcc.loading import save_graph
+
+    monkeypatch.setattr(mod, "abc_binary", lambda: None)
+    save_graph(trained_like_graph(8, [20, 10], k=2, seed=0), tmp_path / "m.lgir")
+    out = tmp_path / ("o.lgir" if command[0] == "opt" else "rtl")
+    assert main([command[0], str(tmp_path / "m.lgir"), *command[1:], "-o", str(out)]) == 0
+    assert f"lgcc {command[0]}: abc: skipped: berkeley-abc is not installed" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(abc_binary() is None, reason="berkeley-abc is not installed")

@@ -109,15 +109,17 @@ def test_out_of_memory_is_one_line_that_says_what_it_means(monkeypatch, capsys):
     assert "larger than this machine can hold" in err[0]
 
 
-def test_closed_pipe_is_quiet(tmp_path):
-    """'lgcc dump ... | head' is normal use: no 'Broken pipe' error line, the shell's SIGPIPE status."""
+@pytest.mark.parametrize("fmt, first", [("text", b"# lgcc graph"), ("dot", b"digraph"), ("graphml", b"<graphml")])
+def test_closed_pipe_is_quiet(tmp_path, fmt, first):
+    """'lgcc dump ... | head' is normal use: no 'Broken pipe' error line, the shell's SIGPIPE status
+    (also for DOT and GraphML, rendered whole and written in pieces)."""
     from lgcc.ir.random import random_layered_graph
     from lgcc.loading import save_graph
 
     save_graph(random_layered_graph(8, [4000, 4000], k=2, seed=1), tmp_path / "m.lgir")  # > a pipe buffer of text
-    proc = subprocess.Popen([sys.executable, "-m", "lgcc", "dump", str(tmp_path / "m.lgir"), "--max-nodes", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout.readline().startswith(b"# lgcc graph")
+    proc = subprocess.Popen([sys.executable, "-m", "lgcc", "dump", str(tmp_path / "m.lgir"), "--max-nodes", "0",
+                             "--format", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(first)
     proc.stdout.close()  # the reader stops after one line
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == ""
