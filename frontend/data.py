@@ -4,6 +4,11 @@ Every dataset is returned as raw float32 features and int64 labels with a fixed
 train/test split (independent of the training seed, so runs with different
 seeds are evaluated on the same test set).  The input encoding is part of the
 model (:mod:`lgcc.frontend.encoding`), not of the data.
+
+Labels become class indices 0..k-1 in sorted order of the original labels;
+``Dataset.classes`` keeps the original labels in class-index order (``lgcc
+train`` saves them in the checkpoint as ``meta["classes"]``), so a predicted
+index can be turned back into the user's label.
 """
 
 from __future__ import annotations
@@ -33,12 +38,25 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    classes: list[str | int | float | bool]  # original label of each class index (JSON values)
     value_range: tuple[float, float] | None = None  # known range of raw values (images), else None
 
     @property
     def n_features(self) -> int:
         """Number of raw features per sample."""
         return int(self.x_train.shape[1])
+
+    def relabelling_note(self, most: int = 10) -> str | None:
+        """One line naming the class index of each original label, or None where the labels already were 0..k-1.
+
+        Beyond ``most`` classes the line shows the first ``most - 1`` and the last.
+        """
+        if all(not isinstance(c, str) and c == i for i, c in enumerate(self.classes)):
+            return None
+        pairs = [f"{c}={i}" for i, c in enumerate(self.classes)]
+        if len(pairs) > most:
+            pairs = pairs[:most - 1] + ["..."] + pairs[-1:]
+        return f"{self.name}: labels mapped to classes 0..{self.n_classes - 1}: {', '.join(pairs)}"
 
 
 def _sklearn(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +78,19 @@ def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
     return mnist_data()
 
 
+def _label_values(name: str, classes: np.ndarray) -> list[str | int | float | bool]:
+    """The sorted distinct labels as JSON values: str for text, int/float/bool for numbers, else their str()."""
+    if classes.dtype.kind == "f" and not np.all(np.isfinite(classes)):  # NaN: most likely a missing label
+        raise LgccError(f"{name}: labels y contain NaN or infinity")
+    if classes.dtype.kind == "S":
+        return [bytes(c).decode("utf-8", "replace") for c in classes]
+    if classes.dtype.kind in "biuf":
+        return [c.item() for c in classes]
+    return [str(c) for c in classes]  # dates, complex numbers, ...: distinct labels all the same
+
+
 def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None) -> Dataset:
-    """Check the arrays and cut them; labels are remapped to 0..k-1 in sorted order."""
+    """Check the arrays and cut them; labels are remapped to 0..k-1 in sorted order (see the module docstring)."""
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(train) < 1 or len(test) < 1:
@@ -73,7 +102,8 @@ def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None
     if len(classes) < 2:
         raise LgccError(f"{name}: the labels y hold {len(classes)} class; a classifier needs at least 2")
     labels = labels.astype(np.int64)
-    return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)), value_range)
+    return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)),
+                   _label_values(name, classes), value_range)
 
 
 def _split(name: str, x, y, test_fraction: float, value_range=None) -> Dataset:

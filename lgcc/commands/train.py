@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lgcc.ir.errors import LgccError
@@ -43,7 +44,9 @@ DEFAULTS: dict[str, dict] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lgcc train`` (unset model/optimizer options take the dataset's defaults)."""
     parser.add_argument("--dataset", required=True,
-                        help="digits, breast-cancer, iris, wine, mnist5k, or FILE.npz with arrays X and y")
+                        help="digits, breast-cancer, iris, wine, mnist5k, or FILE.npz with arrays X (N, F) and "
+                        "y (N,); labels are renumbered 0..k-1 in sorted order (e.g. cat=0, dog=1) and the "
+                        "original ones kept in the checkpoint's meta['classes']")
     parser.add_argument("-o", "--output", help="checkpoint to write (e.g. model.pt); omitted: nothing is saved")
     shown = ("layers", "width", "tau", "bits", "encoding", "epochs", "batch_size", "lr")
     defaults = "\n".join(f"  {name}: " + " ".join(f"{k.replace('_', '-')}={v}" for k, v in d.items() if k in shown)
@@ -70,10 +73,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("execution")
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available, else cpu)")
     run.add_argument("--implementation", choices=("auto", "python", "cpu", "cuda"), default="auto",
-                     help="LogicLayer implementation (default auto: cuda on GPUs, else the fast cpu path)")
+                     help="LogicLayer implementation (default auto: cuda on GPUs, else the fast cpu path; "
+                     "cuda needs --device cuda)")
     run.add_argument("--threads", type=int, help="CPU threads per process (torch.set_num_threads)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
+
+def _require(name: str, value: float | None, ok: Callable[[float], bool], requirement: str) -> None:
+    """LgccError naming option ``--name`` and its value unless ``ok(value)``; None (unset) passes."""
+    if value is not None and not ok(value):
+        raise LgccError(f"--{name.replace('_', '-')} must be {requirement}, got {value}")
 
 
 def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
@@ -92,20 +102,16 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
         values["steps"], values["epochs"] = args.steps, None
     elif args.epochs is not None:
         values["epochs"] = args.epochs
+    for name in ("layers", "width", "batch_size", "bits", "steps"):
+        _require(name, values.get(name), lambda v: v >= 1, ">= 1")
+    for name in ("epochs", "tau", "lr"):
+        _require(name, values.get(name), lambda v: 0 < v < math.inf, "a finite number > 0")
+    # torch generators take 64-bit seeds; the batch order uses seed + 1
+    _require("seed", args.seed, lambda v: 0 <= v < 2 ** 63 - 1, ">= 0 and < 2**63 - 1")
+    _require("grad_factor", args.grad_factor, math.isfinite, "a finite number")
     if values["layers"] * values["width"] > MAX_WIDTH:  # gate ids are int32: the model could never be compiled
         raise LgccError(f"--layers x --width = {values['layers'] * values['width']} gates; at most {MAX_WIDTH} fit "
                         "in a graph")
-    for name, low in (("batch_size", 1), ("bits", 1), ("steps", 1)):
-        if values.get(name) is not None and values[name] < low:
-            raise LgccError(f"--{name.replace('_', '-')} must be >= {low}")
-    if values["epochs"] is not None and not 0 < values["epochs"] < math.inf:
-        raise LgccError("--epochs must be a finite number > 0")
-    if not 0 < values["tau"] < math.inf or not 0 < values["lr"] < math.inf:
-        raise LgccError("--tau and --lr must be finite numbers > 0")
-    if not 0 <= args.seed < 2 ** 63 - 1:  # torch generators take 64-bit seeds; batch order uses seed + 1
-        raise LgccError(f"--seed must be >= 0 and < 2**63 - 1, got {args.seed}")
-    if not math.isfinite(args.grad_factor):
-        raise LgccError(f"--grad-factor must be a finite number, got {args.grad_factor}")
     return TrainConfig(seed=args.seed, init=args.init, grad_factor=args.grad_factor,
                        implementation=args.implementation, **values)
 
@@ -135,6 +141,17 @@ def _setup_distributed(device_arg: str | None):
     return 0, 1, device
 
 
+def _check_implementation(implementation: str, device_arg: str | None, device) -> None:
+    """Refuse ``--implementation cuda`` off a GPU in command-line terms (LogicLayer's own message speaks Python)."""
+    if implementation != "cuda" or device.type == "cuda":
+        return
+    if device_arg is None:  # the default device fell back to the CPU
+        raise LgccError("--implementation cuda needs a CUDA GPU and none is visible to this torch build; "
+                        "use --implementation cpu (the fast CPU path) or python")
+    raise LgccError(f"--implementation cuda needs --device cuda and a CUDA GPU, not --device {device_arg}; "
+                    "on the CPU use --implementation cpu (the fast CPU path) or python")
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, report discrete test accuracy, save the checkpoint (rank 0 only)."""
     import torch
@@ -158,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file", data.n_classes)
     rank, world, device = _setup_distributed(args.device)
     try:
+        _check_implementation(args.implementation, args.device, device)
         return _train(args, cfg, data, rank, world, device)
     except RuntimeError as exc:  # torch reports a failed allocation as RuntimeError (OutOfMemoryError on GPUs)
         if "memory" not in str(exc):
@@ -177,6 +195,9 @@ def _train(args: argparse.Namespace, cfg, data, rank: int, world: int, device) -
     from lgcc.frontend.progress import Progress
     from lgcc.frontend.training import config_meta, evaluate, make_encoder, make_model, train_loop
 
+    note = data.relabelling_note()
+    if note and rank == 0:  # stderr: stdout holds only the summary (JSON with --json)
+        print(note, file=sys.stderr)
     torch.manual_seed(cfg.seed)
     encoder = make_encoder(data, cfg.bits, cfg.encoding)
     model = make_model(encoder, encoder.out_dim, data.n_classes, cfg, device=device)
@@ -191,7 +212,7 @@ def _train(args: argparse.Namespace, cfg, data, rank: int, world: int, device) -
                "gates": cfg.layers * cfg.width, "inputs": encoder.out_dim}
     if rank == 0:
         if args.output:
-            meta = config_meta(cfg) | {"dataset": data.name, "test_accuracy": accuracy,
+            meta = config_meta(cfg) | {"dataset": data.name, "classes": data.classes, "test_accuracy": accuracy,
                                        "train_seconds": summary["train_seconds"], "world_size": world}
             save(model, args.output, meta=meta)
             summary["checkpoint"] = str(args.output)

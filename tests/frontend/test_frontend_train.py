@@ -39,6 +39,7 @@ def test_train_cli_is_deterministic_and_saves_a_loadable_checkpoint(tmp_path, ca
             assert torch.equal(la["weights"], lb["weights"]) and torch.equal(la["a"], lb["a"])
             assert not torch.equal(la["weights"], lc["weights"])
     assert a["meta"]["dataset"] == "iris" and a["meta"]["seed"] == 3 and a["meta"]["width"] == 30
+    assert a["meta"]["classes"] == [0, 1, 2] and err == ""  # labels already 0..k-1: recorded, nothing printed
     model = lgcc.load(paths[0])
     assert model[0].n_features == 4 and model[-1].k == 3
 
@@ -64,7 +65,13 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     (["--dataset", "iris", "-o", "no/such/folder/m.pt"], "does not exist"),
     (["--dataset", "iris", "-o", ""], "the output file name is empty"),
     (["--dataset", "iris", "-o", "model.lgir"], "a checkpoint needs the extension .pt, .pth, .ckpt"),
-    (["--dataset", "iris", "--lr", "inf"], "--tau and --lr must be finite numbers > 0"),
+    (["--dataset", "iris", "--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["--dataset", "iris", "--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),  # was: "--tau and --lr"
+    (["--dataset", "iris", "--tau", "0"], "--tau must be a finite number > 0, got 0.0"),
+    (["--dataset", "iris", "--width", "0"], "--width must be >= 1, got 0"),  # was: "--layers >= 1 and --width"
+    (["--dataset", "iris", "--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    (["--dataset", "iris", "--implementation", "cuda", "--device", "cpu"],  # was: the Python API's .to('cuda')
+     "--implementation cuda needs --device cuda and a CUDA GPU, not --device cpu; on the CPU use --implementation cpu"),
     (["--dataset", "iris", "--grad-factor", "nan"], "--grad-factor must be a finite number"),
     (["--dataset", "iris", "--seed", "99999999999999999999"], "--seed must be >= 0"),
     (["--dataset", "iris", "--seed", "-1"], "--seed must be >= 0"),
@@ -74,6 +81,44 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
 def test_train_cli_errors_are_one_line(args, message, capsys):
     code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_implementation_cuda_without_a_gpu_speaks_command_line(monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the default device falls back to the CPU
+    code, _, err = _train(capsys, "--dataset", "iris", "--implementation", "cuda", *TINY)
+    assert code == 2 and err.count("\n") == 1 and ".to('cuda')" not in err
+    assert "--implementation cuda needs a CUDA GPU" in err and "use --implementation cpu" in err
+
+
+@pytest.mark.parametrize("labels, mapping", [
+    (["cat", "dog"], "cat=0, dog=1"),
+    ([-1, 1], "-1=0, 1=1"),
+    ([0, 1000000], "0=0, 1000000=1"),
+])
+def test_renumbered_labels_are_printed_and_kept_in_the_checkpoint(tmp_path, capsys, labels, mapping):
+    from lgcc.frontend import lower
+    from lgcc.loading import load_graph
+
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    np.savez(tmp_path / "d.npz", X=x, y=np.where(x[:, 0] > 0, labels[1], labels[0]))
+    out = tmp_path / "m.pt"
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "d.npz"), "--layers", "1", "--width", "2",
+                          "--steps", "2", "--threads", "1", "--quiet", "--json", "-o", str(out))
+    assert code == 0, err
+    assert err == f"d.npz: labels mapped to classes 0..1: {mapping}\n"
+    assert lgcc.load(out).lgcc_meta["classes"] == labels  # JSON values in class-index order
+    assert lower(out).meta["training"]["classes"] == labels == load_graph(out).meta["training"]["classes"]
+
+
+def test_relabelling_note_is_shortened_for_many_classes():
+    from lgcc.frontend.data import Dataset
+
+    x, y = np.zeros((1, 1), np.float32), np.zeros(1, np.int64)
+    data = Dataset("d.npz", x, y, x, y, 15, classes=[3 * i for i in range(15)])
+    assert data.relabelling_note() == ("d.npz: labels mapped to classes 0..14: "
+                                       "0=0, 3=1, 6=2, 9=3, 12=4, 15=5, 18=6, 21=7, 24=8, ..., 42=14")
+    assert Dataset("d.npz", x, y, x, y, 2, classes=[0.0, 1.0]).relabelling_note() is None
+    assert Dataset("d.npz", x, y, x, y, 2, classes=["0", "1"]).relabelling_note() is not None
 
 
 @pytest.mark.parametrize("threads", ["0", "100000", "99999999999"])  # were: an error, a segfault, a ValueError
@@ -109,6 +154,7 @@ def test_help_lists_every_dataset_default(capsys):
     (dict(X=np.zeros((0, 4)), y=np.zeros(0)), "X holds no samples"),
     (dict(X=np.array([["a", "b"]] * 4), y=np.arange(4)), "X is not numeric"),
     (dict(X=np.ones((4, 2), np.complex64), y=np.arange(4)), "X is not real numbers"),  # was: imaginary part dropped
+    (dict(X=np.ones((4, 2)), y=np.array([0, 1, np.nan, 1])), "labels y contain NaN"),  # was: NaN a class
     (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((0, 2)), y_test=np.zeros(0)), "X_test holds no samples"),
 ])
 def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
