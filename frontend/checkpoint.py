@@ -8,9 +8,10 @@ runs code from the file::
      "layers": [layer dicts, see lgcc.frontend.spec],
      "meta": {training metadata: dataset, steps, seed, accuracy, ... (JSON values)}}
 
-Writes are atomic.  Reading a pickled model, a foreign or truncated file, or a
-file from a newer format version raises one :class:`FormatError` line saying
-what to do.
+Writes are atomic.  Reading takes both of torch's formats, the zip archive and
+the legacy pickle stream (:mod:`lgcc.frontend.torchfile` tells them apart).
+Reading a pickled model, a foreign or truncated file, or a file from a newer
+format version raises one :class:`FormatError` line saying what to do.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -32,6 +34,7 @@ from lgcc.ir.fileio import atomic_path
 from lgcc.ir.formats import ZIP_ERRORS, require_file
 
 from .spec import build_model, check_spec, model_spec
+from .torchfile import require_torch_file
 
 FORMAT = "lgcc-checkpoint"
 VERSION = 1
@@ -100,20 +103,28 @@ def _check_archive(path: Path) -> None:
 
 
 def _torch_load(path: Path) -> Any:
-    """``torch.load(weights_only=True)`` with every failure turned into one clear line."""
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic[:2] != b"PK":
-        raise FormatError(f"{path}: not a PyTorch checkpoint (expected a file written by lgcc.save or "
-                          "torch.save); check the path")
-    _check_archive(path)
+    """``torch.load(weights_only=True)`` of a zip or legacy torch file, every failure turned into one clear line.
+
+    Legacy files carry no checksums, so unlike a zip archive a damaged weight
+    byte in one is not detected here.
+    """
+    if require_torch_file(path) == "zip":
+        _check_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        # a byte the weights-only unpickler takes for no opcode it reads: damage, or a pickle protocol other
+        # than torch.save's default 2 (these are not pickled objects, and saying so would mislead)
+        operand = re.search(r"Unsupported operand \d+", str(exc))
+        if operand:
+            raise FormatError(f"{path}: truncated or corrupt checkpoint, or pickled with a protocol that "
+                              f"torch.load(weights_only=True) does not read ({operand[0]}); write it again "
+                              "with lgcc.save") from exc
         raise FormatError(f"{path}: holds pickled Python objects, which lgcc never loads (it would run code "
                           "from the file); load it in your own code and re-save with lgcc.save(model, path)") from exc
     except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError,
-            TypeError, AttributeError, struct.error) as exc:  # a damaged pickle fails in any of these
+            TypeError, AttributeError, AssertionError, struct.error) as exc:  # a damaged pickle fails in any of these
+        # (AssertionError: a legacy file whose storage keys do not match its records)
         why = (str(exc).splitlines() or [type(exc).__name__])[0][:80]
         raise FormatError(f"{path}: truncated or corrupt checkpoint ({why}); write it again with lgcc.save") from exc
 

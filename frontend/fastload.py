@@ -16,7 +16,9 @@ malicious file), an unknown storage type, big-endian data, a foreign or newer
 format, a layer this reader does not check -- is not judged here: it goes to
 :func:`lgcc.frontend.lowering.lower_checkpoint` (``torch.load(weights_only=True)``),
 whose result or error message is the reference.  So the fast path changes speed
-only, never which files load or what a user is told.
+only, never which files load or what a user is told.  (Without torch installed,
+such a file gets one line saying so instead: a legacy-format checkpoint, for
+instance, can be re-saved as a zip by a current torch.)
 """
 
 from __future__ import annotations
@@ -31,14 +33,21 @@ from typing import Any
 
 import numpy as np
 
-from lgcc.ir.errors import GraphError
+from lgcc.ir.errors import GraphError, LgccError
 from lgcc.ir.graph import FIRST_INPUT, Encoding, Graph, Head
+
+from .torchfile import require_torch_file
 
 _FORMAT, _VERSION = "lgcc-checkpoint", 1  # what lgcc.frontend.checkpoint writes (checked against it in tests)
 #: torch storage class names -> numpy dtypes (little-endian).
 _STORAGES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2", "LongStorage": "<i8",
              "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1", "ByteStorage": "u1",
              "BoolStorage": "?"}
+
+
+#: How a pickle of the protocols ``torch.load(weights_only=True)`` reads starts (torch.save's default is 2):
+#: torch refuses 0, 1, 4 and 5, so this reader must too, or it would accept files ``lgcc.load`` rejects.
+_WEIGHTS_ONLY_PROTOCOLS = (b"\x80\x02", b"\x80\x03")
 
 
 class Unsupported(Exception):
@@ -124,7 +133,10 @@ def read_torch_zip(path: str | os.PathLike) -> Any:
             order = archive.read(f"{prefix}/byteorder") if f"{prefix}/byteorder" in archive.namelist() else b"little"
             if order.strip() != b"little":
                 raise Unsupported("big-endian archive")
-            return _Unpickler(archive.read(pkls[0]), archive, prefix).load()
+            data = archive.read(pkls[0])
+            if data[:2] not in _WEIGHTS_ONLY_PROTOCOLS:
+                raise Unsupported("a pickle protocol torch.load(weights_only=True) refuses")
+            return _Unpickler(data, archive, prefix).load()
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - any malformed input: the torch path gives the message
@@ -208,7 +220,24 @@ def lower_checkpoint(path: str | os.PathLike) -> Graph:
     path = Path(path)
     try:
         return lower_blob(read_torch_zip(path))
-    except (Unsupported, GraphError):  # GraphError: a value check_spec also refuses, with the file's name
+    except (Unsupported, GraphError) as exc:  # GraphError: a value check_spec also refuses, with the file's name
+        reason = exc
+    try:
         from .lowering import lower_checkpoint as lower_with_torch
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        raise _torch_missing(path, reason) from None
+    return lower_with_torch(path)
 
-        return lower_with_torch(path)
+
+def _torch_missing(path: Path, reason: Exception) -> LgccError:
+    """The error for a file only the torch path can judge, when torch is not installed.
+
+    A file in neither torch format gets the torch path's own error (raised here).
+    """
+    if require_torch_file(path) == "legacy":  # a current torch re-saves it as a zip, which this module reads
+        return LgccError(f"{path}: a checkpoint in torch's legacy (non-zip) format, which only torch reads: install "
+                         "torch, or re-save it with a current torch (torch.save(torch.load(path, weights_only=True), "
+                         "path))")
+    return LgccError(f"{path}: this checkpoint needs torch to be read ({reason}); install torch")

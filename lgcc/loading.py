@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lgcc.frontend.torchfile import is_legacy_head
 from lgcc.ir.errors import FormatError, LgccError
 from lgcc.ir.formats import ZIP_ERRORS, require_file
 from lgcc.ir.graph import Graph
@@ -76,7 +77,10 @@ def check_graph_output(path: str | os.PathLike) -> str:
 
 
 def sniff_format(path: Path) -> str | None:
-    """The kind of file ``path`` holds by its first bytes (``.lgir``, ``.pt``, ``.aag``, ``.blif``), or None."""
+    """The kind of file ``path`` holds by its first bytes (``.lgir``, ``.pt``, ``.aag``, ``.blif``), or None.
+
+    ``.pt`` covers both of torch's formats: a zip archive and the legacy pickle stream.
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
@@ -95,6 +99,8 @@ def sniff_format(path: Path) -> str | None:
         if HEADER in names:
             return ".lgir"
         return ".pt" if any(n.endswith("/data.pkl") for n in names) else None
+    if is_legacy_head(head):
+        return ".pt"
     words = head.split(maxsplit=1)
     if words and words[0] in (b"aag", b"aig"):
         return ".aag" if words[0] == b"aag" else ".aig"
