@@ -10,7 +10,7 @@ from lgcc.ir.graph import Graph
 
 #: Output selections of ``--outputs`` (``y`` is used for graphs without a head).
 OUTPUT_MODES = ("scores", "class", "both")
-#: Most test vectors a testbench gets (16M: a 784-input model's vectors.mem is then ~3 GB).
+#: Most test vectors a testbench gets (16M: a 784-input model's vectors.mem is then ~3.7 GB, written in chunks).
 MAX_VECTORS = 1 << 24
 
 #: Words that cannot name the top module: Verilog-2001 keywords plus the

@@ -1,9 +1,14 @@
-"""``render(graph, options) -> {filename: text}``: every file of the Verilog target, pure and deterministic."""
+"""``render(graph, options) -> {filename: text}``: every file of the Verilog target, pure and deterministic.
+
+A file's text is a string, or for ``vectors.mem`` (up to ~3 GB) an iterable of text
+pieces made on demand, which :func:`write_files` writes piece by piece.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 
 from lgcc import __version__
 from lgcc.ir.fileio import atomic_dir
@@ -11,7 +16,7 @@ from lgcc.ir.graph import Graph
 
 from .module import ModuleInfo, build_module, template
 from .options import VerilogOptions
-from .testbench import testbench, vectors_mem
+from .testbench import VectorsMem, testbench
 
 #: Yosys scripts written beside model.v: file -> flow name used by ``lgcc verilog-report --flow``.
 SYNTH_SCRIPTS = {"synth.ys": "generic", "synth_xilinx.ys": "xilinx", "synth_ice40.ys": "ice40"}
@@ -45,15 +50,19 @@ def model_json(graph: Graph, info: ModuleInfo, opts: VerilogOptions) -> str:
     return json.dumps(doc, indent=1) + "\n"
 
 
-def render(graph: Graph, options: VerilogOptions | None = None) -> dict[str, str]:
+def render(graph: Graph, options: VerilogOptions | None = None) -> dict[str, str | Iterable[str]]:
     """All files of the Verilog target for ``graph``: model.v, tb_model.v, vectors.mem,
-    Makefile, the Yosys scripts and model.json (byte-identical for the same input)."""
+    Makefile, the Yosys scripts and model.json (byte-identical for the same input).
+
+    Every text is a string except ``vectors.mem``, a :class:`~.testbench.VectorsMem`
+    that yields its text in pieces (``"".join`` it for the whole text).
+    """
     opts = (options or VerilogOptions()).validated(graph)
     model, info = build_module(graph, opts)
     files = {
         "model.v": model,
         "tb_model.v": testbench(info, opts),
-        "vectors.mem": vectors_mem(graph, info, opts),
+        "vectors.mem": VectorsMem(graph, info, opts),
         "Makefile": template("Makefile.j2").render(top=opts.top),
         "model.json": model_json(graph, info, opts),
     }
@@ -62,8 +71,14 @@ def render(graph: Graph, options: VerilogOptions | None = None) -> dict[str, str
     return files
 
 
-def write_files(files: dict[str, str], outdir: str | os.PathLike) -> None:
-    """Write rendered ``files`` into ``outdir`` (created if needed); no file is ever half-written."""
+def write_files(files: dict[str, str | Iterable[str]], outdir: str | os.PathLike) -> None:
+    """Write rendered ``files`` into ``outdir`` (created if needed); no file is ever half-written.
+
+    A text given in pieces is written piece by piece, so it is never whole in
+    memory; the files appear in ``outdir`` only once all are written (see
+    :func:`lgcc.ir.fileio.atomic_dir`).
+    """
     with atomic_dir(outdir) as stage:
         for name, text in files.items():
-            (stage / name).write_text(text)
+            with open(stage / name, "w") as out:  # the encoding Path.write_text used: the locale's
+                out.writelines([text] if isinstance(text, str) else text)

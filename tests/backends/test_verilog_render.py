@@ -1,4 +1,5 @@
-"""Rendering: golden text for a 5-gate graph, determinism, options, writing through compile_target."""
+"""Rendering: golden text for a 5-gate graph, determinism, options, writing through compile_target,
+vectors.mem made in chunks."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import os
 import shutil
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from lgcc.backends.verilog import VerilogOptions, render
+from lgcc.backends.verilog import VerilogOptions, render, testbench, write_files
 from lgcc.backends.verilog.head import plan_head
+from lgcc.backends.verilog.module import build_module
 from lgcc.backends.verilog.target import add_arguments, compile_target
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Graph, Head
 from lgcc.ir.random import random_layered_graph
+from lgcc.ir.simulate import predict, scores, simulate
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -42,11 +47,12 @@ def test_golden(name, opts):
 
 _DIGEST = """
 import hashlib, sys
-from lgcc.backends.verilog import VerilogOptions, render
+from lgcc.backends.verilog import VerilogOptions, render, testbench, write_files
 from lgcc.ir.random import random_layered_graph
+from lgcc.ir.simulate import predict, scores, simulate
 g = random_layered_graph(20, [50, 50, 40], k=4, seed=11)
 files = render(g, VerilogOptions(pipeline=2))
-sys.stdout.write(hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest())
+sys.stdout.write(hashlib.sha256(repr(sorted((k, "".join(v)) for k, v in files.items())).encode()).hexdigest())
 """
 
 
@@ -59,7 +65,7 @@ def test_byte_identical_across_runs():
         digests.add(proc.stdout)
     g = random_layered_graph(20, [50, 50, 40], k=4, seed=11)
     files = render(g, VerilogOptions(pipeline=2))
-    digests.add(hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest())
+    digests.add(hashlib.sha256(repr(sorted((k, "".join(v)) for k, v in files.items())).encode()).hexdigest())
     assert len(digests) == 1
 
 
@@ -159,3 +165,107 @@ def test_cli_compile(tmp_path, capsys):
         assert "generic:" in printed and " LUTs, " in printed and "lgcc compile:" in printed
     assert main(["compile", str(model), "--target", "verilog", "-o", str(tmp_path / "bad"), "--top", "end"]) == 2
     assert "not a usable Verilog module name" in capsys.readouterr().err
+
+
+def _reference_vectors_mem(graph: Graph, files: dict, n: int, seed: int) -> str:
+    """vectors.mem made the unchunked way: every vector drawn at once, scores and class simulated
+    separately, each line a Python int in hex: the oracle of the chunked writer."""
+    info = json.loads(files["model.json"])
+    bits = np.random.default_rng(seed).integers(0, 2, (n, graph.n_inputs)).astype(bool)
+    bits[0] = False
+    bits[1:2] = True
+    fields = [(bits.astype(np.int64), 1)]  # (values per vector, bits per value), least significant first
+    if info["outputs"] == "y":
+        fields.append((simulate(graph, bits).astype(np.int64), 1))
+    if info["outputs"] in ("scores", "both"):
+        fields.append((scores(graph, bits), info["score_width"]))
+    if info["outputs"] in ("class", "both"):
+        fields.append((predict(graph, bits)[:, None], info["class_width"]))
+    lines = []
+    for r in range(n):
+        value = width = 0
+        for values, w in fields:
+            for v in values[r].tolist():
+                value |= (v & ((1 << w) - 1)) << width
+                width += w
+        lines.append(format(value, f"0{-(-width // 4)}x") + "\n")
+    head = (f"// {n} vectors for {info['top']}, seed {seed}: "
+            f"{{expected result ({width - graph.n_inputs} bits), x ({graph.n_inputs} bits)}} in hex\n")
+    return head + "".join(lines)
+
+
+def _signed_ties_graph() -> Graph:
+    """Negative offsets (two's complement scores), an empty class and small classes: ties in most vectors."""
+    g = random_layered_graph(10, [30, 30, 22], seed=7)
+    head = Head(k=4, tau=1.0, bounds=np.array([0, 3, 3, 6, 22]), offsets=np.array([0, 1, 0, -13]))
+    return g.copy(head=head).verify()
+
+
+_CHUNK = 64
+
+
+@pytest.mark.parametrize("n", [1, 2, _CHUNK - 1, _CHUNK, _CHUNK + 1, 2 * _CHUNK + 1])
+@pytest.mark.parametrize("outputs", ["both", "scores", "class", "y"])
+def test_chunked_vectors_mem_equals_unchunked(monkeypatch, tmp_path, outputs, n):
+    """vectors.mem made _CHUNK vectors at a time is byte for byte the unchunked file, around the seams."""
+    monkeypatch.setattr(testbench, "CHUNK_VECTORS", _CHUNK)
+    graph = random_layered_graph(9, [30, 17], seed=2) if outputs == "y" else _signed_ties_graph()
+    files = render(graph, VerilogOptions(outputs=None if outputs == "y" else outputs, vectors=n, vector_seed=4))
+    pieces = list(files["vectors.mem"])
+    assert len(pieces) == 1 + -(-n // _CHUNK)  # the header, then one piece per chunk
+    assert "".join(pieces) == _reference_vectors_mem(graph, files, n, seed=4)
+    assert "".join(files["vectors.mem"]) == "".join(pieces)  # iterating again makes the same text
+    write_files(files, tmp_path)
+    assert (tmp_path / "vectors.mem").read_text() == "".join(pieces)
+
+
+def test_chunks_shrink_for_wide_models():
+    """A vector of a wide model costs more, so its chunks hold fewer vectors (never none)."""
+    small = random_layered_graph(8, [20], k=2, seed=0)
+    wide = random_layered_graph(784, [300], k=10, seed=0)
+    sizes = [testbench.chunk_vectors(g, build_module(g, VerilogOptions().validated(g))[1])
+             for g in (small, wide)]
+    assert sizes[0] == testbench.CHUNK_VECTORS
+    assert 1 <= sizes[1] <= testbench.CHUNK_BYTES // (8 * 784)
+
+
+def test_vectors_mem_memory_is_bounded_by_the_chunk(monkeypatch):
+    """Peak memory of rendering and making vectors.mem does not grow with the number of vectors."""
+    monkeypatch.setattr(testbench, "CHUNK_VECTORS", 256)
+    graph = random_layered_graph(64, [200, 100], k=4, seed=1)
+
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        try:
+            for _ in render(graph, VerilogOptions(vectors=n))["vectors.mem"]:
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(256)  # the first render fills caches (templates, imports)
+    one_chunk = peak(256)
+    assert peak(256 * 64) < 2 * one_chunk  # ~0.2 MB each; unchunked, the int64 draw alone is 8 MB
+
+
+def test_interrupted_write_leaves_outdir_as_it_was(tmp_path, monkeypatch):
+    """Stopped while vectors.mem is half written (Ctrl-C after its first chunk): no file changes."""
+    monkeypatch.setattr(testbench, "CHUNK_VECTORS", 16)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "vectors.mem").write_text("old\n")
+    real = testbench.expected_bits
+    chunks: list[int] = []
+
+    def interrupted(graph, info, bits):
+        if chunks:
+            raise KeyboardInterrupt
+        chunks.append(len(bits))
+        return real(graph, info, bits)
+
+    monkeypatch.setattr(testbench, "expected_bits", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_files(render(five_gate_graph(), VerilogOptions(vectors=100)), out)
+    assert chunks == [16]
+    assert [p.name for p in out.iterdir()] == ["vectors.mem"]
+    assert (out / "vectors.mem").read_text() == "old\n"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lgcc.backends.verilog import VerilogOptions, render, write_files
+from lgcc.backends.verilog import VerilogOptions, render, testbench, write_files
 from lgcc.backends.verilog.simulation import run_testbench
 from lgcc.ir.graph import Head
 from lgcc.ir.random import random_layered_graph
@@ -57,6 +57,16 @@ def test_negative_and_uneven_offsets_pass(tmp_path, pipeline):
     res = _simulate(g, out, pipeline=pipeline)
     assert res.passed, res.output
     assert json.loads((out / "model.json").read_text())["score_signed"] is True
+
+
+def test_chunked_vectors_pass(tmp_path, monkeypatch):
+    """vectors.mem made 16 vectors at a time (class = argmax of each chunk's scores, ties included) passes."""
+    monkeypatch.setattr(testbench, "CHUNK_VECTORS", 16)
+    g = random_layered_graph(10, [30, 30, 22], seed=7)
+    g = g.copy(head=Head(k=4, tau=1.0, bounds=np.array([0, 3, 3, 6, 22]), offsets=np.array([0, 1, 0, -13]))).verify()
+    res = _simulate(g, tmp_path, pipeline=2, vectors=50)
+    assert res.passed, res.output
+    assert "PASS 50 vectors" in res.output
 
 
 @pytest.mark.parametrize("pipeline", [0, 2])
