@@ -189,6 +189,16 @@ class Graph:
         count = self.n_inputs if key == "input_names" else self.n_outputs
         return [str(n) for n in names] if isinstance(names, list) and len(names) == count else None
 
+    def class_labels(self) -> list | None:
+        """The user's label of each class (``meta["training"]["classes"]``, which ``lgcc train`` records),
+        or None where there is no head or the metadata does not name each class with a JSON scalar."""
+        training = self.meta.get("training")
+        labels = training.get("classes") if isinstance(training, dict) else None
+        if self.head is None or not isinstance(labels, list) or len(labels) != self.head.k:
+            return None
+        scalar = (str, int, float, bool)
+        return list(labels) if all(isinstance(v, scalar) for v in labels) else None
+
     def copy(self, **changes: Any) -> "Graph":
         """A shallow copy with some fields replaced (arrays are shared, never mutated)."""
         return replace(self, **changes)

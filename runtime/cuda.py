@@ -62,6 +62,8 @@ class CudaModel:
             self.k: int = int(meta["head"]["k"]) if meta.get("head") else 0
             self.tau: float = float(meta["head"]["tau"]) if meta.get("head") else 1.0
             self.n_features: int = int(meta["encoding"]["n_features"]) if meta.get("encoding") else 0
+            #: The user's label of each class index (``lgcc train`` records them), else None.
+            self.class_labels: list | None = meta.get("class_labels")
         except (KeyError, TypeError, ValueError) as exc:
             raise LgccError(f"{meta_path} is damaged (field {exc}); recompile the model with this lgcc") from None
         problem = elf_problem(lib_path, "lgcc compile --target cuda --build")  # dlopen of a truncated one: SIGBUS

@@ -128,6 +128,8 @@ class CompiledModel:
                                     f"{told[differ[0]]} vs {self.meta[differ[0]]}); recompile the model")
         self.n_features = int(self._fn["n_features"]()) if self.meta.get("encoding") else None
         self.tau = self.meta.get("tau")
+        #: The user's label of each class index (``lgcc train`` records them), else None.
+        self.class_labels: list | None = self.meta.get("class_labels")
         self.isa = isa
         self.path = lib_path
 

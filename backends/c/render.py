@@ -180,7 +180,7 @@ def metadata(graph: Graph, options: COptions, sched: Schedule) -> dict:
         "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs,
         "n_features": enc.n_features if enc else None, "encoding": enc is not None,
         "input_names": graph.meta_names("input_names"),
-        "classes": head.k if head else None, "tau": head.tau if head else None,
+        "classes": head.k if head else None, "class_labels": graph.class_labels(), "tau": head.tau if head else None,
         "head": head.to_json() if head else None,
         "gates": graph.n_gates, "gates_evaluated": sched.n_gates, "instructions": sched.n_instructions,
         "levels": sched.depth,

@@ -45,6 +45,7 @@ def model_json(graph: Graph, prefix: str, straight: bool, n_slots: int, depth: i
         "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs, "n_gates": graph.n_gates,
         "depth": depth, "n_slots": n_slots, "straight": straight,
         "head": graph.head.to_json() if graph.head is not None else None,
+        "class_labels": graph.class_labels(),
         "encoding": {"n_features": graph.encoding.n_features} if graph.encoding is not None else None,
         "library": library, "arch": arch,
     }

@@ -40,6 +40,7 @@ def model_json(graph: Graph, info: ModuleInfo, opts: VerilogOptions) -> str:
         "n_inputs": graph.n_inputs,
         "n_outputs": graph.n_outputs,
         "head": graph.head.to_json() if graph.head is not None else None,
+        "class_labels": graph.class_labels(),
         "score_width": info.score_width,
         "score_signed": info.score_signed,
         "class_width": info.class_width,

@@ -110,6 +110,24 @@ def test_renumbered_labels_are_printed_and_kept_in_the_checkpoint(tmp_path, caps
     assert lower(out).meta["training"]["classes"] == labels == load_graph(out).meta["training"]["classes"]
 
 
+def test_class_labels_reach_the_compiled_outputs(tmp_path, capsys):
+    """The recorded labels go into every target's model.json, and the C runtime exposes them."""
+    import json
+
+    from lgcc.runtime import load
+
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    np.savez(tmp_path / "d.npz", X=x, y=np.where(x[:, 0] > 0, "dog", "cat"))
+    model = tmp_path / "m.pt"
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "d.npz"), "--layers", "1", "--width", "2",
+                          "--steps", "2", "--threads", "1", "--quiet", "-o", str(model))
+    assert code == 0, err
+    for target in ("c", "verilog", "cuda"):
+        assert main(["compile", str(model), "-t", target, "-o", str(tmp_path / target)]) == 0
+        assert json.loads((tmp_path / target / "model.json").read_text())["class_labels"] == ["cat", "dog"]
+    assert load(tmp_path / "c").class_labels == ["cat", "dog"]
+
+
 def test_relabelling_note_is_shortened_for_many_classes():
     from lgcc.frontend.data import Dataset
 

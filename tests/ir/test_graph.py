@@ -102,3 +102,15 @@ def test_fanin_cone_matches_a_per_gate_walk(g):
             want_read[g.b[j]] |= DEPENDS_B[g.op[j]]
     assert np.array_equal(g.fanin_cone(g.outputs), want_all)
     assert np.array_equal(g.fanin_cone(g.outputs, read_only=True), want_read)
+
+
+def test_class_labels_only_when_they_name_each_class():
+    from lgcc.ir.random import random_layered_graph
+
+    g = random_layered_graph(6, [8, 6], k=3, seed=0)
+    assert g.class_labels() is None  # no training metadata
+    named = g.copy(meta={"training": {"classes": ["a", 2, 3.5]}})
+    assert named.class_labels() == ["a", 2, 3.5]
+    for bad in (["a", "b"], "abc", [["a"], "b", "c"], None):
+        assert g.copy(meta={"training": {"classes": bad}}).class_labels() is None
+    assert named.copy(head=None).class_labels() is None
