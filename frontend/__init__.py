@@ -7,6 +7,7 @@ use), so importing the package itself stays cheap.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 #: Public name -> submodule that defines it.
@@ -25,4 +26,6 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # a submodule (fastload, cuda_ext, ...), lazily too
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

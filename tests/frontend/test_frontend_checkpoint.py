@@ -185,3 +185,16 @@ def test_import_lgcc_stays_light():
     code = "import sys, lgcc; assert 'torch' not in sys.modules; assert callable(lgcc.save); print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_submodules_named_in_readme_are_attributes_of_the_package():
+    """`lgcc.frontend.fastload` and `lgcc.frontend.cuda_ext` (README names them) work without their own
+    import statement, still lazily: the package import alone loads neither."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lgcc.frontend as f; assert 'lgcc.frontend.fastload' not in sys.modules; "
+            "assert callable(f.fastload.lower_checkpoint) and callable(f.cuda_ext.available); "
+            "assert not hasattr(f, 'no_such_module'); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
