@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -187,15 +188,68 @@ def _check_nothing_in_the_way(stage: Path, outdir: Path) -> list[tuple[Path, Pat
     return moves
 
 
+#: The file of an output folder whose ``"files"`` list names what the lgcc run that wrote the folder wrote there.
+MANIFEST = "model.json"
+
+
+def listed_files(stage: Path) -> list[str]:
+    """Sorted names (relative, '/'-separated) of the files under ``stage``, the manifest included: what
+    a target puts in its manifest's ``"files"`` when it writes the manifest last."""
+    names = {p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()}
+    return sorted(names | {MANIFEST})
+
+
+def manifest_files(outdir: Path) -> list[str]:
+    """The names an earlier lgcc output in ``outdir`` listed in its manifest (none when there is no
+    readable manifest, or it is not lgcc's)."""
+    try:
+        doc = json.loads((outdir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return []
+    names = doc.get("files") if isinstance(doc, dict) else None
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def record_files(outdir: str | os.PathLike, names: list[str]) -> None:
+    """Add ``names`` (files a later step wrote into ``outdir``, e.g. synthesis logs) to its manifest,
+    so the next write of the folder removes them if it does not write them again."""
+    outdir = Path(outdir)
+    try:
+        doc = json.loads((outdir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(doc, dict) and isinstance(doc.get("files"), list):
+        doc["files"] = sorted(set(doc["files"]) | set(names))
+        atomic_write(outdir / MANIFEST, json.dumps(doc, indent=1) + "\n")
+
+
+def _remove_stale(outdir: Path, old: list[str], new: set[str]) -> None:
+    """Remove the files an earlier output listed (``old``) that this one did not write: a folder holds
+    one output, not a mix of two.  Only plain files strictly inside ``outdir`` go; anything of the
+    user's that no manifest lists stays."""
+    root = outdir.resolve()
+    for name in sorted(set(old) - new):
+        path = outdir / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or path.is_symlink() or not path.is_file():
+            continue
+        if root not in path.resolve().parents:
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            _remove_empty([p for p in path.parents if root in p.resolve().parents])
+
+
 @contextlib.contextmanager
-def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(outdir: str | os.PathLike, replace_listed: bool = False) -> Iterator[Path]:
     """Yield a fresh staging folder; on success move each file it holds into ``outdir``.
 
     Each file appears in ``outdir`` by an atomic rename, so ``outdir`` never holds
     a partly written file; a folder in the way of a file is found before the first
     rename, so either every file moves or none does.  On failure the staging
     folder is removed and ``outdir`` is left as it was (folders this call created
-    are removed again).
+    are removed again).  With ``replace_listed``, files that the earlier output's
+    manifest (:data:`MANIFEST`) lists and this one does not write are removed after
+    the move (see :func:`listed_files`).
     """
     outdir = Path(outdir)
     _check_output_dir(outdir)
@@ -210,10 +264,13 @@ def atomic_dir(outdir: str | os.PathLike) -> Iterator[Path]:
     done = False
     try:
         yield stage
-        for item, dest in _check_nothing_in_the_way(stage, outdir):
+        moves = _check_nothing_in_the_way(stage, outdir)
+        old = manifest_files(outdir) if replace_listed else []
+        for item, dest in moves:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(item, dest)
         done = True
+        _remove_stale(outdir, old, {dest.relative_to(outdir).as_posix() for _, dest in moves})
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if not done:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.fileio import atomic_dir
+from lgcc.ir.fileio import atomic_dir, listed_files
 from lgcc.ir.graph import Graph
 
 from .toolchain import ISAS, build
@@ -56,12 +56,12 @@ def write_library(graph: Graph, outdir: str | Path, options: COptions | None = N
     t0 = time.perf_counter()
     files = render(graph, options or COptions())
     codegen_s = time.perf_counter() - t0
-    with atomic_dir(outdir) as stage:
+    with atomic_dir(outdir, replace_listed=True) as stage:
         for name, text in files.items():
             (stage / name).write_text(text)
         info = build(stage, isa=isa, cc=cc, extra_flags=extra_flags)
         meta = json.loads(files["model.json"])
-        meta.update(isa=info["isa"], cc=info["cc"], cflags=info["cflags"])
+        meta.update(isa=info["isa"], cc=info["cc"], cflags=info["cflags"], files=listed_files(stage))
         (stage / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return {**meta, "codegen_seconds": codegen_s, "cc_seconds": info["seconds"]}
 

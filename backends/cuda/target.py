@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.fileio import atomic_dir
+from lgcc.ir.fileio import atomic_dir, listed_files
 from lgcc.ir.graph import Graph
 
 from .build import DEFAULT_ARCH, LIBRARY, build_library, parse_arch
@@ -69,13 +69,13 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
                                "classes": graph.head.k if graph.head is not None else None,
                                "slots": sched.n_slots, "straight_line": straight,
                                "render_seconds": round(render_s, 3)}
-    with atomic_dir(outdir) as stage:
+    with atomic_dir(outdir, replace_listed=True) as stage:
         for name, text in files.items():
             (stage / name).write_text(text)
         if build:
             summary["nvcc_seconds"] = round(build_library(stage, arch), 3)
         meta = model_json(graph, prefix, straight, sched.n_slots, sched.depth,
-                          LIBRARY if build else None, [f"sm_{a}" for a in arch])
+                          LIBRARY if build else None, [f"sm_{a}" for a in arch]) | {"files": listed_files(stage)}
         (stage / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
         summary["files"] = sorted(p.name for p in stage.iterdir())
     summary["outdir"] = str(outdir)

@@ -22,8 +22,9 @@ from .testbench import VectorsMem, testbench
 SYNTH_SCRIPTS = {"synth.ys": "generic", "synth_xilinx.ys": "xilinx", "synth_ice40.ys": "ice40"}
 
 
-def model_json(graph: Graph, info: ModuleInfo, opts: VerilogOptions) -> str:
-    """``model.json``: the module's interface and cost figures, for tools and people."""
+def model_json(graph: Graph, info: ModuleInfo, opts: VerilogOptions, files: list[str]) -> str:
+    """``model.json``: the module's interface and cost figures, for tools and people; ``files``: the
+    names this output writes (see :func:`lgcc.ir.fileio.atomic_dir`)."""
     doc = {
         "top": info.top,
         "lgcc_version": __version__,
@@ -47,6 +48,7 @@ def model_json(graph: Graph, info: ModuleInfo, opts: VerilogOptions) -> str:
         "encoding": graph.encoding.to_json() if graph.encoding is not None else None,
         "vectors": opts.vectors,
         "vector_seed": opts.vector_seed,
+        "files": files,
     }
     return json.dumps(doc, indent=1) + "\n"
 
@@ -65,10 +67,10 @@ def render(graph: Graph, options: VerilogOptions | None = None) -> dict[str, str
         "tb_model.v": testbench(info, opts),
         "vectors.mem": VectorsMem(graph, info, opts),
         "Makefile": template("Makefile.j2").render(top=opts.top),
-        "model.json": model_json(graph, info, opts),
     }
     for name in SYNTH_SCRIPTS:
         files[name] = template(name + ".j2").render(top=opts.top)
+    files["model.json"] = model_json(graph, info, opts, sorted([*files, "model.json"]))
     return files
 
 
@@ -76,10 +78,11 @@ def write_files(files: dict[str, str | Iterable[str]], outdir: str | os.PathLike
     """Write rendered ``files`` into ``outdir`` (created if needed); no file is ever half-written.
 
     A text given in pieces is written piece by piece, so it is never whole in
-    memory; the files appear in ``outdir`` only once all are written (see
+    memory; the files appear in ``outdir`` only once all are written, and files of an
+    earlier output that this one does not write are removed (see
     :func:`lgcc.ir.fileio.atomic_dir`).
     """
-    with atomic_dir(outdir) as stage:
+    with atomic_dir(outdir, replace_listed=True) as stage:
         for name, text in files.items():
             with open(stage / name, "w") as out:  # the encoding Path.write_text used: the locale's
                 out.writelines([text] if isinstance(text, str) else text)

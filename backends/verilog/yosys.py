@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcc.ir.errors import LgccError, WorkFailed
+from lgcc.ir.fileio import record_files
 
 #: Flow name -> (script written by render, JSON statistics file it writes).
 FLOWS: dict[str, tuple[str, str]] = {
@@ -80,6 +81,7 @@ def run_flow(outdir: str | Path, flow: str = "generic", timeout: float | None = 
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise WorkFailed(f"yosys {script} failed: {lines[-1] if lines else 'exit %d' % proc.returncode}")
+    record_files(outdir, [log.name, stat_file])  # the next compile into outdir removes them unless it reports too
     stat = json.loads((outdir / stat_file).read_text())
     cells = stat.get("design", {}).get("num_cells_by_type", {})
     return {"flow": flow, **summarize(cells, log.read_text(errors="replace"))}

@@ -62,6 +62,11 @@ def test_yosys_synthesizes_and_reports(tmp_path, capsys):
     assert piped["depth"] < comb["depth"]  # registers cut the longest path
     assert main(["verilog-report", str(out), "--flow", "ice40"]) == 0
     assert "ice40:" in capsys.readouterr().out
+    # the logs are listed in model.json, so compiling into the folder again removes them (no stale report)
+    assert {"synth.log", "stat.json", "synth_ice40.log", "stat_ice40.json"} <= set(json.loads(
+        (out / "model.json").read_text())["files"]) and (out / "synth.log").exists()
+    _write(graph, out, pipeline=2)
+    assert not (out / "synth.log").exists() and not (out / "stat_ice40.json").exists()
 
 
 def test_report_errors(tmp_path, monkeypatch, capsys):

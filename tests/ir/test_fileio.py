@@ -198,3 +198,60 @@ def test_leftovers_of_a_live_process_are_kept(tmp_path):
         atomic_write(tmp_path / "a.txt", "other")
         assert tmp.exists()
     assert (tmp_path / "a.txt").read_text() == "x"
+
+
+def _output(stage, names, listed=None):
+    """Stage files ``names`` and a model.json listing ``listed`` (default: what was staged)."""
+    import json
+
+    for name in names:
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_text(name)
+    (stage / "model.json").write_text(json.dumps({"files": sorted(listed if listed is not None
+                                                                  else [*names, "model.json"])}))
+
+
+def test_a_new_output_replaces_the_files_the_old_one_listed(tmp_path):
+    """With replace_listed, what the earlier output's model.json listed and this one does not write goes;
+    files nobody listed (the user's) stay, and so do names that point outside the folder."""
+    out = tmp_path / "out"
+    (tmp_path / "outside.txt").write_text("keep")
+    with atomic_dir(out, replace_listed=True) as stage:
+        _output(stage, ["model.v", "sub/tb.v", "both.txt"])
+    (out / "notes.txt").write_text("mine")
+    with atomic_dir(out, replace_listed=True) as stage:
+        _output(stage, ["model.c", "both.txt"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["both.txt", "model.c", "model.json",
+                                                                              "notes.txt"]
+    with atomic_dir(out, replace_listed=True) as stage:  # a hostile or damaged list removes nothing outside
+        _output(stage, ["x.txt"], listed=["../outside.txt", str(tmp_path / "outside.txt"), "notes.txt"])
+    with atomic_dir(out, replace_listed=True) as stage:
+        _output(stage, ["y.txt"])
+    assert (tmp_path / "outside.txt").read_text() == "keep" and not (out / "notes.txt").exists()  # it was listed
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "x.txt", "y.txt"]  # x.txt was not
+
+
+def test_without_replace_listed_and_after_a_failure_old_files_stay(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out, replace_listed=True) as stage:
+        _output(stage, ["a.txt"])
+    with atomic_dir(out) as stage:
+        _output(stage, ["b.txt"])
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "model.json"]
+    with pytest.raises(RuntimeError), atomic_dir(out, replace_listed=True) as stage:
+        _output(stage, ["c.txt"])
+        raise RuntimeError("build failed")
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "model.json"]
+
+
+def test_record_files_adds_to_the_list(tmp_path):
+    from lgcc.ir.fileio import manifest_files, record_files
+
+    with atomic_dir(tmp_path, replace_listed=True) as stage:
+        _output(stage, ["a.txt"])
+    (tmp_path / "synth.log").write_text("log")
+    record_files(tmp_path, ["synth.log"])
+    assert manifest_files(tmp_path) == ["a.txt", "model.json", "synth.log"]
+    with atomic_dir(tmp_path, replace_listed=True) as stage:
+        _output(stage, ["a.txt"])
+    assert not (tmp_path / "synth.log").exists()

@@ -121,6 +121,24 @@ def test_failed_build_keeps_an_existing_folder(model_file, tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
+def test_a_compile_replaces_the_earlier_output_in_its_folder(model_file, tmp_path, capsys):
+    """C over Verilog over C into one folder: each time the folder holds that target's files (and
+    model.json lists them), not a mix of two outputs; a file of the user's stays."""
+    import json
+
+    out = tmp_path / "out"
+    expect = {"c": ["libmodel.a", "libmodel.so", "model.c", "model.h", "model.json"],
+              "verilog": ["Makefile", "model.json", "model.v", "synth.ys", "synth_ice40.ys", "synth_xilinx.ys",
+                          "tb_model.v", "vectors.mem"]}
+    for i, target in enumerate(("c", "verilog", "c")):
+        assert main(["compile", str(model_file), "-t", target, "-o", str(out), "--isa" if target == "c" else "-O",
+                     "portable" if target == "c" else "1"]) == 0
+        if i == 0:
+            (out / "notes.txt").write_text("mine")
+        assert sorted(p.name for p in out.iterdir()) == sorted([*expect[target], "notes.txt"]), target
+        assert json.loads((out / "model.json").read_text())["files"] == expect[target]
+
+
 def test_folder_in_the_way_leaves_no_partial_output(model_file, tmp_path, capsys):
     """A folder named like an output file is found before any file moves in (was: .so/.a moved, then a crash)."""
     out = tmp_path / "mine"
