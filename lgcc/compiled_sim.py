@@ -39,7 +39,7 @@ class CompiledSimulator:
         from lgcc.backends.c.target import write_library
         from lgcc.runtime import load
 
-        write_library(graph, workdir, isa="auto", cc=cc)
+        write_library(graph, workdir, isa="auto", cc=cc, static=False)  # loaded as a .so: no libmodel.a, no ar
         self.model = load(workdir)
 
     def __call__(self, words: np.ndarray) -> np.ndarray:

@@ -45,11 +45,11 @@ def options_from_args(args: argparse.Namespace) -> COptions:
 
 
 def write_library(graph: Graph, outdir: str | Path, options: COptions | None = None, isa: str = "auto",
-                  cc: str | None = None, extra_flags: tuple[str, ...] = ()) -> dict[str, Any]:
+                  cc: str | None = None, extra_flags: tuple[str, ...] = (), static: bool = True) -> dict[str, Any]:
     """Render and build the C library of ``graph`` into ``outdir`` (atomically).
 
     Returns the final ``model.json`` contents plus ``codegen_seconds`` and
-    ``cc_seconds``.  Load the result with :func:`lgcc.runtime.load`.
+    ``cc_seconds``.  ``static=False`` skips ``libmodel.a`` (and the need for ``ar``).  Load the result with :func:`lgcc.runtime.load`.
     ``graph`` is compiled as given, not optimized (``lgcc compile`` runs ``-O1`` first; from
     Python: ``lgcc.ir.passes.optimize(graph, level=1).graph``).
     """
@@ -59,7 +59,7 @@ def write_library(graph: Graph, outdir: str | Path, options: COptions | None = N
     with atomic_dir(outdir, replace_listed=True) as stage:
         for name, text in files.items():
             (stage / name).write_text(text)
-        info = build(stage, isa=isa, cc=cc, extra_flags=extra_flags)
+        info = build(stage, isa=isa, cc=cc, extra_flags=extra_flags, static=static)
         meta = json.loads(files["model.json"])
         meta.update(isa=info["isa"], cc=info["cc"], cflags=info["cflags"], files=listed_files(stage))
         (stage / "model.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")

@@ -132,8 +132,8 @@ def _run_all(cmds: list[list[str]], what: str) -> None:
 
 
 def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
-          extra_flags: tuple[str, ...] = ()) -> dict:
-    """Compile ``srcdir/model.c`` into ``libmodel.so`` and ``libmodel.a`` beside it.
+          extra_flags: tuple[str, ...] = (), static: bool = True) -> dict:
+    """Compile ``srcdir/model.c`` into ``libmodel.so`` and (``static``) ``libmodel.a`` beside it.
 
     Returns ``{"isa": ..., "cc": ..., "seconds": ...}``.  Raises :class:`LgccError`
     when no compiler is installed or it rejects the flags.
@@ -145,7 +145,7 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
         raise LgccError(f"--isa neon needs a compiler for aarch64 ('{' '.join(cmd)}' is not one): "
                         "e.g. --cc aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)")
     ar = shutil.which("ar") or shutil.which("gcc-ar")
-    if ar is None:
+    if ar is None and static:
         raise LgccError("'ar' not found: install binutils (apt-get install binutils) to build libmodel.a")
     t0 = time.perf_counter()
     macros = compiler_macros(tuple(cmd))
@@ -160,7 +160,8 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
         raise LgccError(f"the C compiler '{' '.join(cmd)}' reported success but wrote no {missing[0]}; "
                         "is it a C compiler? (name one with --cc)")
     _run_all([[*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), *objs, "-lpthread"],
-              [ar, "rcs", str(srcdir / "libmodel.a"), *objs]], "linking libmodel.so and libmodel.a")
+              *([[ar, "rcs", str(srcdir / "libmodel.a"), *objs]] if static else [])],
+             "linking libmodel.so and libmodel.a" if static else "linking libmodel.so")
     for obj in objs:
         Path(obj).unlink()
     return {"isa": isa, "cc": " ".join(cmd), "cflags": " ".join(flags), "seconds": time.perf_counter() - t0}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lgcc.cli import main
+from lgcc.ir.errors import LgccError
 from lgcc.ir.random import trained_like_graph
 from lgcc.loading import load_graph, save_graph
 
@@ -96,6 +97,23 @@ def test_compiled_simulators_refuse_a_library_that_disagrees(monkeypatch):
     monkeypatch.setattr(CompiledSimulator, "__call__", lambda self, words: ~self.model.outputs_words(words))
     with compiled_simulators((g,)) as (sims, why):
         assert sims is None and "disagrees with the reference simulator" in why
+
+
+def test_compiled_simulators_need_no_ar(monkeypatch, tmp_path):
+    """They load the shared library only: no libmodel.a, so a machine without binutils' ar still gets them
+    (lgcc compile --target c, whose output includes libmodel.a, still asks for ar)."""
+    import shutil
+
+    import lgcc.backends.c.toolchain as toolchain
+    from lgcc.compiled_sim import compiled_simulators
+
+    which = shutil.which
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None if name in ("ar", "gcc-ar") else which(name))
+    g = trained_like_graph(30, [60, 30], k=3, seed=2)
+    with compiled_simulators((g,)) as (sims, why):
+        assert sims is not None and why == ""
+    with pytest.raises(LgccError, match="'ar' not found"):
+        toolchain.build(tmp_path, static=True)
 
 
 def test_list_passes_and_errors(capsys):
