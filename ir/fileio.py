@@ -199,27 +199,29 @@ def listed_files(stage: Path) -> list[str]:
     return sorted(names | {MANIFEST})
 
 
-def manifest_files(outdir: Path) -> list[str]:
-    """The names an earlier lgcc output in ``outdir`` listed in its manifest (none when there is no
-    readable manifest, or it is not lgcc's)."""
+def _read_manifest(outdir: Path) -> dict | None:
+    """The manifest of an earlier lgcc output in ``outdir`` when it is one with a ``"files"`` list, else None."""
     try:
         doc = json.loads((outdir / MANIFEST).read_text())
     except (OSError, ValueError):
-        return []
-    names = doc.get("files") if isinstance(doc, dict) else None
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("files"), list) else None
+
+
+def manifest_files(outdir: Path) -> list[str]:
+    """The names an earlier lgcc output in ``outdir`` listed in its manifest (none when there is no
+    readable manifest, or it is not lgcc's)."""
+    doc = _read_manifest(outdir)
+    return [n for n in doc["files"] if isinstance(n, str)] if doc else []
 
 
 def record_files(outdir: str | os.PathLike, names: list[str]) -> None:
     """Add ``names`` (files a later step wrote into ``outdir``, e.g. synthesis logs) to its manifest,
     so the next write of the folder removes them if it does not write them again."""
     outdir = Path(outdir)
-    try:
-        doc = json.loads((outdir / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return
-    if isinstance(doc, dict) and isinstance(doc.get("files"), list):
-        doc["files"] = sorted(set(doc["files"]) | set(names))
+    doc = _read_manifest(outdir)
+    if doc is not None:
+        doc["files"] = sorted(set(manifest_files(outdir)) | set(names))
         atomic_write(outdir / MANIFEST, json.dumps(doc, indent=1) + "\n")
 
 
@@ -229,10 +231,8 @@ def _remove_stale(outdir: Path, old: list[str], new: set[str]) -> None:
     user's that no manifest lists stays."""
     root = outdir.resolve()
     for name in sorted(set(old) - new):
-        path = outdir / name
-        if Path(name).is_absolute() or ".." in Path(name).parts or path.is_symlink() or not path.is_file():
-            continue
-        if root not in path.resolve().parents:
+        path = outdir / name  # an absolute name or one with '..' resolves outside root: skipped below
+        if path.is_symlink() or not path.is_file() or root not in path.resolve().parents:
             continue
         with contextlib.suppress(OSError):
             path.unlink()

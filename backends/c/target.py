@@ -49,7 +49,8 @@ def write_library(graph: Graph, outdir: str | Path, options: COptions | None = N
     """Render and build the C library of ``graph`` into ``outdir`` (atomically).
 
     Returns the final ``model.json`` contents plus ``codegen_seconds`` and
-    ``cc_seconds``.  ``static=False`` skips ``libmodel.a`` (and the need for ``ar``).  Load the result with :func:`lgcc.runtime.load`.
+    ``cc_seconds``.  ``static=False`` skips ``libmodel.a`` (and the need for ``ar``).
+    Load the result with :func:`lgcc.runtime.load`.
     ``graph`` is compiled as given, not optimized (``lgcc compile`` runs ``-O1`` first; from
     Python: ``lgcc.ir.passes.optimize(graph, level=1).graph``).
     """
@@ -73,7 +74,7 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
     meta = write_library(graph, outdir, options_from_args(args), isa=getattr(args, "isa", "auto"),
                          cc=getattr(args, "cc", None))
     return {"target": "c", "outdir": str(outdir),
-            "files": ["libmodel.a", "libmodel.so", "model.c", "model.h", "model.json"],
+            "files": meta["files"],
             "isa": meta["isa"], "gates": meta["gates_evaluated"], "levels": meta["levels"],
             "classes": meta["classes"], "codegen_seconds": meta["codegen_seconds"],
             "cc_seconds": meta["cc_seconds"]}

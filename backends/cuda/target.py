@@ -77,6 +77,6 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
         meta = model_json(graph, prefix, straight, sched.n_slots, sched.depth,
                           LIBRARY if build else None, [f"sm_{a}" for a in arch]) | {"files": listed_files(stage)}
         (stage / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
-        summary["files"] = sorted(p.name for p in stage.iterdir())
+        summary["files"] = meta["files"]
     summary["outdir"] = str(outdir)
     return summary

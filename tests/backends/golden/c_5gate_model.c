@@ -801,8 +801,8 @@ static void *run_job(void *arg)
     return NULL;
 }
 
-/* Check arguments, then run the batch's blocks on up to t threads (see claim). */
-/* noinline: a copy in each of the many entry points only made part 2 slower to compile. */
+/* Check arguments, then run the batch's blocks on up to t threads (see claim).  noinline: a
+ * copy in each of the many entry points only made part 2 slower to compile. */
 static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
 {
     const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_PACKED ? PACKED_BYTES
