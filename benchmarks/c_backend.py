@@ -17,7 +17,9 @@ and for its thread scaling on 2^18 rows (1 and 2 threads timed back to back in e
 ``thread_speedup`` is best over best, ``thread_speedup_median`` the median of the rounds'
 ratios); ``phase_ns_per_row`` times the steps of each block directly (input: packing or
 copying; gates; output: the class head) in a ``-DLGCC_PHASE_TIMES`` build, at 512 rows and
-at the main batch.  Each graph is measured in a child process so peak RSS is its own.  Timings
+at the main batch; ``features_ns_per_row`` times rows of raw float features beside rows of bits
+under three input encodings of (a)'s inputs (in order, a thermometer code, random features), at
+512 rows and at the main batch.  Each graph is measured in a child process so peak RSS is its own.  Timings
 are the best of several runs (``*_cpu``: process CPU time of the same single-thread
 calls); on a shared machine they are still noisy, so the JSON carries the load average;
 ``median`` repeats the main figures with the median call.
@@ -225,6 +227,8 @@ def child_mnist(rows: int, repeats: int, scale: dict) -> dict:
         res["l3_resident_batch"] = measure_speed(Path(tmp) / "lib", graph.n_inputs, scale["l3_rows"], 3 * repeats)
         res["batch_sweep_ns_per_row"] = batch_sweep(Path(tmp) / "lib", 3 * repeats, scale["sweep_rows"])
         res["phase_ns_per_row"] = phase_times(graph, Path(tmp) / "phases", (scale["sweep_rows"][0], rows), 3 * repeats)
+        res["features_ns_per_row"] = feature_encodings(graph, Path(tmp) / "encodings", (scale["sweep_rows"][0], rows),
+                                                       3 * repeats)
         lgir = Path(tmp) / "model_O1.lgir"
         from lgcc.loading import save_graph
 
@@ -247,6 +251,36 @@ def batch_sweep(outdir: Path, rounds: int, sizes=(512, 2048, 8192, 65536)) -> di
         entries = c_ab.measure([outdir], rows, rounds)["ns_per_row"][str(outdir)]
         sweep[str(rows)] = {kind: v["best"] for kind, v in entries.items()}
     return sweep
+
+
+def feature_encodings(graph, outdir: Path, sizes, rounds: int) -> dict:
+    """Best ns per row of rows of raw float features (``features``) beside rows of bits (``bits``) on
+    ``graph``'s gates under three input encodings, by batch size: the C encoder fetches each group of
+    16 features as one load (``in_order``: input i reads feature i), as one load and a permute
+    (``thermometer``: 8 thresholds per feature, side by side) or with a load per input (``random``:
+    inputs on random features of half as many)."""
+    import c_ab  # benchmarks/c_ab.py
+    from lgcc.backends.c import write_library
+    from lgcc.ir.graph import Encoding
+
+    n = graph.n_inputs
+    rng = np.random.default_rng(0)
+    n_thermo = -(-n // 8)
+    encodings = {
+        "in_order": Encoding(n, np.arange(n, dtype=np.int32), np.full(n, 0.5, np.float32)),
+        "thermometer": Encoding(n_thermo, np.repeat(np.arange(n_thermo, dtype=np.int32), 8)[:n],
+                                np.tile(np.linspace(0.1, 0.9, 8, dtype=np.float32), n_thermo)[:n]),
+        "random": Encoding(max(1, n // 2), rng.integers(0, max(1, n // 2), n).astype(np.int32),
+                           rng.random(n, dtype=np.float32)),
+    }
+    res = {}
+    for name, enc in encodings.items():
+        write_library(graph.copy(encoding=enc), outdir / name)
+        res[name] = {}
+        for rows in sizes:
+            entries = c_ab.measure([outdir / name], rows, rounds)["ns_per_row"][str(outdir / name)]
+            res[name][str(rows)] = {kind: entries[kind]["best"] for kind in ("bits", "features")}
+    return res
 
 
 def phase_times(graph, outdir: Path, sizes, repeats: int) -> dict:

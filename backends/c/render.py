@@ -125,19 +125,70 @@ def _padded_class_lists(slots: np.ndarray, n_plain: np.ndarray, n_neg: np.ndarra
     return lists, counts + pad
 
 
+#: Inputs per group of the feature encoder: 16 float compares, one AVX-512 vector.
+FEATURE_GROUP = 16
+#: How the encoder fetches a group's 16 features (model.c's FG_* constants).
+FG_CONTIG, FG_SPAN, FG_GATHER, FG_ZERO = 0, 1, 2, 3
+
+
+def feature_groups(feature: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How the C encoder fetches the features of each group of 16 inputs: ``(kind, base, index)``.
+
+    ``index[16 g + j]`` is input ``16 g + j``'s feature minus ``base[g]``.  FG_CONTIG: the group
+    reads features ``base .. base + 15`` in order (one vector load); FG_SPAN: all its features
+    lie in ``base .. base + 15`` (one load and a permute: a thermometer code, whose bits repeat
+    each feature); FG_GATHER: anything else (base 0, one load per input); FG_ZERO: no input at
+    all (the padding of the last 64-input chunk).  A vector load never reaches past the row's
+    last feature; the last group's inputs past the last input read feature ``base`` (their bits
+    land in slots no gate reads).
+    """
+    n = feature.size
+    n_groups = -(-n // 64) * (64 // FEATURE_GROUP)  # whole 64-input chunks
+    feat = np.zeros(n_groups * FEATURE_GROUP, dtype=np.int64)
+    feat[:n] = feature
+    real = (np.arange(feat.size) < n).reshape(n_groups, FEATURE_GROUP)
+    grid = feat.reshape(n_groups, FEATURE_GROUP)
+    any_real = real.any(axis=1)
+    lo = np.where(any_real, np.where(real, grid, np.iinfo(np.int64).max).min(axis=1), 0)
+    hi = np.where(any_real, np.where(real, grid, -1).max(axis=1), 0)
+    base = np.where(lo + FEATURE_GROUP <= n_features, lo, np.maximum(0, n_features - FEATURE_GROUP))
+    span = (hi - base < FEATURE_GROUP) & (lo >= base) & (n_features >= FEATURE_GROUP)
+    contig = span & np.all(~real | (grid == base[:, None] + np.arange(FEATURE_GROUP)), axis=1)
+    kind = np.where(contig, FG_CONTIG, np.where(span, FG_SPAN, FG_GATHER))
+    kind[~any_real] = FG_ZERO
+    base = np.where((kind == FG_GATHER) | (kind == FG_ZERO), 0, base)
+    index = np.where(real, grid - base[:, None], 0)
+    index[kind == FG_CONTIG] = np.arange(FEATURE_GROUP)
+    return kind, base, index.reshape(-1)
+
+
+def feature_runs(kind: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Runs ``(kind, first group, groups)`` of the encoder's groups that one tight loop handles:
+    groups of one kind in a row (FG_CONTIG ones only while each starts 16 features after the last)."""
+    if kind.size == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    same = kind[1:] == kind[:-1]
+    same &= (kind[1:] != FG_CONTIG) | (base[1:] == base[:-1] + FEATURE_GROUP)
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    return np.stack((kind[starts], starts, np.diff(np.append(starts, kind.size))), axis=1)
+
+
 def _encoding_tables(graph: Graph) -> dict:
-    """Thresholds, and runs of inputs that read consecutive features (compared a vector at a time)."""
+    """Thresholds, and how the features of each group of 16 inputs are fetched (:func:`feature_groups`)."""
     enc = graph.encoding
     if enc is None:
-        return {"n_features": 0, "n_runs": 0, "run_tab": "", "thr_tab": ""}
-    feat = enc.feature.astype(np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], feat[1:] != feat[:-1] + 1))) if feat.size else \
-        np.zeros(0, np.int64)
-    runs = np.stack((starts, feat[starts], np.diff(np.append(starts, feat.size))), axis=1)
-    thr = ",\n    ".join(float(t).hex() for t in enc.threshold.astype(np.float32)) or "0"
-    return {"n_features": enc.n_features, "n_runs": int(runs.shape[0]),
-            "run_tab": c_array("run_tab", runs, np.int32),
-            "thr_tab": f"static const struct {{ float w[{max(1, graph.n_inputs)}]; }} thr_tab = {{ {{\n    {thr}\n}} }};"}
+        return {"n_features": 0, "n_fruns": 0, "frun_tab": "", "fbase_tab": "", "findex_tab": "", "thr_tab": ""}
+    kind, base, index = feature_groups(enc.feature.astype(np.int64), enc.n_features)
+    runs = feature_runs(kind, base)
+    thr = np.zeros(index.size, dtype=np.float32)
+    thr[:graph.n_inputs] = enc.threshold
+    thr_list = ",\n    ".join(float(t).hex() for t in thr) or "0"
+    return {"n_features": enc.n_features, "n_fruns": int(runs.shape[0]),
+            "frun_tab": c_array("frun_tab", runs, np.int32),
+            "fbase_tab": c_array("fbase_tab", base, np.int32),
+            "findex_tab": c_array("findex_tab", index, np.int32),
+            "thr_tab": f"static const struct {{ float w[{max(1, thr.size)}]; }} thr_tab __attribute__((aligned(64))) "
+                       f"= {{ {{\n    {thr_list}\n}} }};"}
 
 
 def render_context(graph: Graph, options: COptions, sched: Schedule) -> dict:

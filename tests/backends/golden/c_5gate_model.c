@@ -646,13 +646,7 @@ static double phase_clock(void)
 #define PREFETCH_MIN_SLICED_BYTES ((size_t)1 << 20)
 #endif
 
-/* Encode rows of raw features into 0/1 bytes (input bit i = x[feature[i]] > threshold[i]). */
-static void encode_rows(const float *x, size_t n_rows, uint8_t *enc, const uint8_t **rows)
-{
-    (void)x; (void)n_rows; (void)enc; (void)rows;
-}
-
-static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_row, uint8_t *enc, uint64_t *masks)
+static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_row, uint64_t *masks)
 {
     const uint8_t *rows[LANES] = {0}; /* set before use; initialized for -Wmaybe-uninitialized */
     const int packed = job->in_kind == IN_PACKED;
@@ -670,16 +664,6 @@ static void load_block(const job_t *job, size_t blk, V *ws, const uint8_t *zero_
                 const size_t w = blk * LANES + (size_t)lane;
                 ws[2 + i][lane] = w < job->n ? words[i * job->n + w] : 0;
             }
-        return;
-    }
-    if (job->in_kind == IN_FEATURES) { /* float rows are 4x longer: read them in one sequential stream */
-        for (i = 0; i < BLOCK; i++) {
-            const size_t row = blk * BLOCK + i;
-            if (row < job->n_samples)
-                encode_rows((const float *)job->in + row * N_FEATURES, 1, enc, rows);
-            row_masks(row < job->n_samples ? rows[0] : zero_row, 0, masks, (i % 64) * LANES + i / 64);
-        }
-        transpose_masks(masks, 0, ws);
         return;
     }
     /* Row r of every lane in turn (rows r, 64 + r, ...): LANES sequential read streams, and
@@ -766,19 +750,19 @@ static void *run_job(void *arg)
     const size_t n_cnt = (size_t)(N_CLASSES > 0 ? N_CLASSES : 1) * CNT_BITS;
     void *mem = NULL;
     V *ws, *cnts;
-    uint8_t *zero_row, *enc;
+    uint8_t *zero_row;
     uint64_t *masks;
     size_t blk, end, next;
-    if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + N_Q * Q_STRIDE * sizeof(uint64_t) + ROW_PAD
-                                     + (HAS_ENCODING ? (size_t)ROW_PAD : 0)) != 0) {
+    /* masks: the transpose's input, then (features only) the masks in row order */
+    const size_t n_masks = N_Q * Q_STRIDE + (HAS_ENCODING ? N_Q * BLOCK : 0);
+    if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + n_masks * sizeof(uint64_t) + ROW_PAD) != 0) {
         job->rc = five_ERR_NOMEM;
         return NULL;
     }
     ws = (V *)mem;
     cnts = ws + n_ws;
     masks = (uint64_t *)(cnts + n_cnt);
-    zero_row = (uint8_t *)(masks + N_Q * Q_STRIDE);
-    enc = zero_row + ROW_PAD;
+    zero_row = (uint8_t *)(masks + n_masks);
     memset(zero_row, 0, ROW_PAD);
     ws[0] = ZERO;
     ws[1] = ONES;
@@ -792,7 +776,7 @@ static void *run_job(void *arg)
             next = claim(job);
             end = next + job->chunk;
         }
-        PHASE(job, 0, load_block(job, blk, ws, zero_row, enc, masks));
+        PHASE(job, 0, load_block(job, blk, ws, zero_row, masks));
         PHASE(job, 1, eval_gates(ws, next_input(job, next)));
         PHASE(job, 2, store_block(job, blk, ws, cnts));
     }
