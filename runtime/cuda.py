@@ -18,6 +18,7 @@ from typing import Any
 
 from lgcc.ir.errors import LgccError
 
+from .dlname import fresh_name
 from .elf import elf_problem
 
 LIBRARY = "libmodel_cuda.so"
@@ -69,10 +70,11 @@ class CudaModel:
         problem = elf_problem(lib_path, "lgcc compile --target cuda --build")  # dlopen of a truncated one: SIGBUS
         if problem:
             raise LgccError(f"{lib_path}: {problem}")
-        try:
-            self._lib = ctypes.CDLL(str(lib_path))
-        except OSError as exc:
-            raise LgccError(f"cannot load {lib_path}: {exc}") from None
+        with fresh_name(lib_path) as dl_name:  # a fresh name: a recompiled model is not the old one
+            try:
+                self._lib = ctypes.CDLL(dl_name)
+            except OSError as exc:
+                raise LgccError(f"cannot load {lib_path}: {str(exc).replace(dl_name, str(lib_path))}") from None
         self._fn = self._bind(str(meta["prefix"]))
         self._handles: dict[int, ctypes.c_void_p] = {}
         self._mode = 0

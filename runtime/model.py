@@ -18,6 +18,7 @@ import numpy as np
 
 from lgcc.ir.errors import LgccError
 
+from .dlname import fresh_name
 from .elf import elf_problem
 
 #: The C ABI version this runtime speaks (see ``lgcc.backends.c.render.ABI_VERSION``).
@@ -101,11 +102,11 @@ class CompiledModel:
         problem = elf_problem(lib_path, "lgcc compile --target c")  # dlopen of a truncated one: SIGBUS
         if problem:
             raise RuntimeModelError(f"{lib_path}: {problem}")
-        with _FFI_LOCK:
+        with _FFI_LOCK, fresh_name(lib_path) as dl_name:  # a fresh name: a recompiled model is not the old one
             try:
-                self.lib = self.ffi.dlopen(str(lib_path.resolve()))
+                self.lib = self.ffi.dlopen(dl_name)
             except OSError as exc:  # cffi appends a paragraph about find_library: keep the loader's reason
-                reason = str(exc).split(".  Additionally")[0].splitlines()[0]
+                reason = str(exc).split(".  Additionally")[0].splitlines()[0].replace(dl_name, str(lib_path))
                 raise RuntimeModelError(f"{lib_path}: cannot load the library ({reason}); "
                                         "recompile the model (lgcc compile --target c)") from None
         try:
@@ -150,7 +151,8 @@ class CompiledModel:
                                         "not floats")
             if x.shape[1] != self.n_features:
                 raise RuntimeModelError(f"expected features of shape (N, {self.n_features}), got {x.shape}")
-            return "features", np.ascontiguousarray(x, dtype=np.float32)
+            with np.errstate(over="ignore"):  # beyond float32's range: +-inf, above or below every threshold alike
+                return "features", np.ascontiguousarray(x, dtype=np.float32)
         if x.dtype == np.bool_ or x.dtype.kind in "iu":
             hint = ("; integer arrays are read as bits: pass raw features as floats (x.astype('float32'))"
                     if x.shape[1] == self.n_features and x.dtype != np.bool_ else "")

@@ -19,7 +19,7 @@ from lgcc import __version__
 from lgcc.backends import check_c_prefix
 from lgcc.ir.errors import LgccError
 from lgcc.ir.gates import NAMES
-from lgcc.ir.graph import Graph
+from lgcc.ir.graph import Encoding, Graph
 
 from .fuse import FUSED_BASE, kind_expr, kind_gates, kind_ternlog
 from .schedule import Schedule, schedule
@@ -173,12 +173,19 @@ def feature_runs(kind: np.ndarray, base: np.ndarray) -> np.ndarray:
     return np.stack((kind[starts], starts, np.diff(np.append(starts, kind.size))), axis=1)
 
 
+def encoder_groups(enc: Encoding) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`feature_groups` as the C encoder fetches them.  It copies a row of fewer than 16
+    features into a 16-float buffer first (model.c's feature_masks), so such a row is fetched as a
+    row of 16: a load (permuted where the ISA can) instead of a load per input."""
+    return feature_groups(enc.feature.astype(np.int64), max(enc.n_features, FEATURE_GROUP))
+
+
 def _encoding_tables(graph: Graph) -> dict:
-    """Thresholds, and how the features of each group of 16 inputs are fetched (:func:`feature_groups`)."""
+    """Thresholds, and how the features of each group of 16 inputs are fetched (:func:`encoder_groups`)."""
     enc = graph.encoding
     if enc is None:
         return {"n_features": 0, "n_fruns": 0, "frun_tab": "", "fbase_tab": "", "findex_tab": "", "thr_tab": ""}
-    kind, base, index = feature_groups(enc.feature.astype(np.int64), enc.n_features)
+    kind, base, index = encoder_groups(enc)
     runs = feature_runs(kind, base)
     thr = np.zeros(index.size, dtype=np.float32)
     thr[:graph.n_inputs] = enc.threshold

@@ -244,8 +244,8 @@ int main(void) {
         x = realloc(x, n * ((ni + 7) / 8)); /* exactly n packed rows: a read past them is caught */
         if (x == NULL || lgcc_predict_packed(x, n, c, 2) || lgcc_outputs_packed(x, n, o, 1))
             return 1;
-        f = calloc(n * (lgcc_n_features() + 1), sizeof(float));
-        if (f == NULL || (lgcc_n_features() && (lgcc_predict_features(f, n, c, 2) || lgcc_scores_features(f, n, s, 1))))
+        f = calloc(n * lgcc_n_features(), sizeof(float)); /* exactly n rows: a read past them is caught */
+        if (lgcc_n_features() && (f == NULL || lgcc_predict_features(f, n, c, 2) || lgcc_scores_features(f, n, s, 1)))
             return 1;
         free(x); free(o); free(w); free(c); free(s); free(f);
     }
@@ -260,12 +260,14 @@ def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide):
 
     21 inputs: row chunks shorter than one 64-input chunk; 100: a whole chunk plus a partial
     one read as the row's last 64 bytes (and packed rows of 13 bytes, read as their last 8),
-    with an input encoding so the float-feature entries run too.
+    with an input encoding so the float-feature entries run too: 16 features loaded in order,
+    16 gathered, and a thermometer code of the row's last 16 features (one load ending at the row's end).
     """
     if wide:
         outdir = tmp_path / "wide"
         g = random_layered_graph(100, [70, 40], k=4, seed=2)
-        enc = Encoding(30, np.arange(100, dtype=np.int32) % 30, np.linspace(-1, 1, 100, dtype=np.float32))
+        feature = np.concatenate((np.arange(30), [29, 0], np.repeat(np.arange(14, 30), 5)[:68])).astype(np.int32)
+        enc = Encoding(30, feature, np.linspace(-1, 1, 100, dtype=np.float32))
         write_library(g.copy(encoding=enc).verify(), outdir, isa="auto", extra_flags=FAST)
     (tmp_path / "drv.c").write_text(SANITIZE_DRIVER)
     flags = json.loads((outdir / "model.json").read_text())["cflags"].split()

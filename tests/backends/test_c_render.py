@@ -192,21 +192,35 @@ def test_compiler_errors_are_one_line(tmp_path):
         build(tmp_path, isa="portable")
 
 
+def _assert_compiles_without_warnings(graph, name: str, folder: Path) -> None:
+    """-Wall -Wextra -Werror at -O2 (its flow analysis finds more) on every ISA this machine runs."""
+    cc = find_compiler(None)
+    for file, text in render(graph).items():
+        (folder / file).write_text(text)
+    for isa in ["portable"] + [isa for isa in ("avx2", "avx512") if machine_runs(isa)]:
+        r = subprocess.run([*cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", *ISA_FLAGS[isa], "-c",
+                            str(folder / "model.c"), "-o", os.devnull], capture_output=True, text=True)
+        assert r.returncode == 0, f"{name} {isa}: {r.stderr[:2000]}"
+
+
 @pytest.mark.parametrize("n_inputs", [1, 64, 100])
 def test_generated_c_compiles_without_warnings(n_inputs, tmp_path):
-    """-Wall -Wextra -Werror at -O2 (its flow analysis finds more), with and without an encoding,
-    for input counts below, at and off a 64-input chunk (dead branches must not warn either)."""
-    cc = find_compiler(None)
+    """With and without an encoding, for input counts below, at and off a 64-input chunk (dead
+    branches must not warn either)."""
     g = random_layered_graph(n_inputs, [30, 20], k=2, seed=n_inputs)
     enc = Encoding(n_inputs, np.arange(n_inputs, dtype=np.int32), np.zeros(n_inputs, np.float32))
-    isas = ["portable"] + [isa for isa in ("avx2", "avx512") if machine_runs(isa)]
     for graph, name in ((g, "bits"), (g.copy(encoding=enc).verify(), "features")):
-        for file, text in render(graph).items():
-            (tmp_path / file).write_text(text)
-        for isa in isas:
-            r = subprocess.run([*cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", *ISA_FLAGS[isa], "-c",
-                                str(tmp_path / "model.c"), "-o", os.devnull], capture_output=True, text=True)
-            assert r.returncode == 0, f"{name} {isa}: {r.stderr[:2000]}"
+        _assert_compiles_without_warnings(graph, name, tmp_path)
+
+
+def test_models_without_head_or_gates_compile_without_warnings(tmp_path):
+    """A model without a GroupSum head left the head's extract() unused, and one without gates
+    (outputs that are inputs and constants) compared an unsigned index with 0 groups: warnings."""
+    _assert_compiles_without_warnings(random_layered_graph(9, [20, 10], seed=4), "no head", tmp_path)
+    b = GraphBuilder(n_inputs=3)
+    for i in (0, 2, 1):
+        b.output(b.input(i))
+    _assert_compiles_without_warnings(b.build(k=1), "no gates", tmp_path)
 
 
 def test_class_lists_are_padded_with_constants_that_add_nothing():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -213,3 +214,37 @@ def test_integer_features_get_a_hint(tmp_path):
     pixels = np.array([[0, 255, 3, 0, 1, 9]], np.uint8)  # as many features as input bits, e.g. mnist5k
     with pytest.raises(RuntimeModelError, match="0 or 1; integer arrays are read as bits"):
         load(tmp_path / "one_bit").predict(pixels)
+
+
+def test_model_compiled_again_into_its_folder_loads_anew(tmp_path, monkeypatch):
+    """dlopen returned the library it held under the same name: a model compiled again into the
+    folder of a model still loaded gave the old model's results.  Both now give their own."""
+    a, b = (random_layered_graph(10, [40, 20], k=2, seed=s) for s in (1, 2))
+    x = random_bits(a, 200, seed=3)
+    assert not np.array_equal(sim.simulate(a, x), sim.simulate(b, x))
+    write_library(a, tmp_path, isa="portable", extra_flags=("-O1",))
+    old = load(tmp_path)
+    write_library(b, tmp_path, isa="portable", extra_flags=("-O1",))
+    new = load(tmp_path)
+    np.testing.assert_array_equal(new.outputs(x), sim.simulate(b, x))
+    np.testing.assert_array_equal(old.outputs(x), sim.simulate(a, x))
+    np.testing.assert_array_equal(load(tmp_path / "libmodel.so").outputs(x), sim.simulate(b, x))
+
+    def no_temporary_folder(**kwargs):
+        raise PermissionError("read-only /tmp")
+
+    monkeypatch.setattr("tempfile.mkdtemp", no_temporary_folder)
+    np.testing.assert_array_equal(load(tmp_path).outputs(x), sim.simulate(b, x))  # no symlink: the path itself
+
+
+def test_float64_features_beyond_float32_range_give_no_warning(tmp_path):
+    """float64 features are read as float32: values past its range become infinities, which
+    compare with the (finite) thresholds as the values do; the cast warned 'overflow' before."""
+    g = random_layered_graph(4, [12, 6], k=2, seed=5)
+    g = g.copy(encoding=Encoding(2, np.array([0, 0, 1, 1], np.int32), np.array([-1, 1, -1, 1], np.float32))).verify()
+    write_library(g, tmp_path, isa="portable", extra_flags=("-O1",))
+    x = np.array([[1e300, -1e300], [-1e40, 1e40], [0.0, 0.5]])
+    want = sim.predict(g, np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0]], np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(load(tmp_path).predict(x), want)
