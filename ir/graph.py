@@ -347,7 +347,9 @@ class Graph:
         Nodes are node ids (ints) plus ``"y{o}"`` for outputs; every attribute is a
         scalar (str/int/bool), so ``networkx.write_graphml`` accepts the result.
         ``gates`` (gate indices) and ``outputs`` (output indices) restrict the view to
-        a selection; the operands those read are included as well.
+        a selection; the operands those read are included as well.  Edges carry the
+        ``port`` they feed: ``a``, ``b``, or ``ab`` where a gate reads one node as both
+        operands (a DiGraph holds one edge per pair of nodes).
         """
         import networkx as nx
 
@@ -379,7 +381,8 @@ class Graph:
                 g.add_node(node, kind="gate", op=op, gate=NAMES[op], name=f"g{node - fg}",
                            selected=bool(selected[node]))
         g.add_edges_from((int(s), int(d), {"port": "a"}) for s, d in zip(self.a[gates], ids))
-        g.add_edges_from((int(s), int(d), {"port": "b"}) for s, d in zip(self.b[gates], ids))
+        port_b = np.where(self.a[gates] == self.b[gates], "ab", "b").tolist()  # a == b: the a edge again
+        g.add_edges_from((int(s), int(d), {"port": p}) for s, d, p in zip(self.b[gates], ids, port_b))
         for o in outputs.tolist():
             g.add_node(f"y{o}", kind="output", index=o, negated=bool(self.out_neg[o]), name=f"y{o}")
             g.add_edge(int(self.outputs[o]), f"y{o}", port="out")

@@ -29,6 +29,11 @@ bit byte logic int shortint longint class interface package program struct union
 string chandle const static virtual extends import export bind final alias assert assume cover
 """.split())
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: Names the module gives its ports and signals (see :mod:`.network`, :mod:`.head`, :mod:`.module`).
+#: Verilog keeps module and signal names apart, but Verilator refuses a top module that has a
+#: signal of its own name ("Variable has same name as instance"), so ``make lint`` would fail.
+SIGNAL_NAME = re.compile(r"(?:x|y|scores|class_id|clk|rst|in_valid|out_valid"
+                         r"|valid_d\d+|x\d+_d\d+|(?:g\d+|s\d+|pc\d+_\d+(?:_t\d+)?|m[svi]\d+_\d+)(?:_d\d+)?)\Z")
 
 
 def check_module_name(name: str, option: str) -> None:
@@ -36,6 +41,9 @@ def check_module_name(name: str, option: str) -> None:
     if not _IDENT.match(name) or name.lower() in _RESERVED:
         raise LgccError(f"{option} {name!r} is not a usable Verilog module name "
                         "(letters, digits and '_', not starting with a digit, not a keyword)")
+    if SIGNAL_NAME.match(name):
+        raise LgccError(f"{option} {name!r} is a name the module gives one of its own signals "
+                        "(Verilator rejects a top module named like its signals); choose another name")
 
 
 @dataclass(frozen=True)

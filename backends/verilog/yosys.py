@@ -46,7 +46,8 @@ def summarize(cells: dict[str, int], log_text: str) -> dict[str, Any]:
     """LUTs, flip-flops and logic depth from Yosys ``stat -json`` cell counts and the log.
 
     ``depth`` is the longest register-to-register path that ``ltp -noff`` finds, in
-    cells: LUT levels in the generic flow (device flows also count I/O buffers, carries).
+    cells: LUT levels in the generic flow (device flows also count I/O buffers, carries;
+    their scripts leave out the mapped flip-flop cells, which ``-noff`` does not know).
     """
     depths = [int(m) for m in _DEPTH.findall(log_text)]
     return {

@@ -71,10 +71,14 @@ def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
             f'   "name": "g{j}",\n   "op": {op}\n  }}'
             for j, op, x, y, ly in zip(gates.tolist(), graph.op[gates].tolist(), an, bn, layer[gates].tolist()))
         sep = ",\n"
-    yield ("\n ]" if sel.gates.size else "]") + ",\n" + middle + '\n "outputs": '
+    yield ("\n ]" if sel.gates.size else "]") + ",\n" + middle + '\n "outputs": ['
     classes = output_classes(graph)
-    items = [f'  {{\n   "class": {int(classes[o])},\n   "name": "y{o}",\n   "negated": {"true" if neg else "false"},\n'
-             f'   "source": "{src}"\n  }}'
-             for o, neg, src in zip(sel.outputs.tolist(), graph.out_neg[sel.outputs].tolist(),
-                                    node_names(graph, graph.outputs[sel.outputs]))]
-    yield ("[\n" + ",\n".join(items) + "\n ]" if items else "[]") + ",\n" + after
+    sep = "\n"
+    for s in range(0, sel.outputs.size, CHUNK_GATES):  # outputs a chunk at a time too
+        outs = sel.outputs[s: s + CHUNK_GATES]
+        yield sep + ",\n".join(
+            f'  {{\n   "class": {int(classes[o])},\n   "name": "y{o}",\n   "negated": {"true" if neg else "false"},\n'
+            f'   "source": "{src}"\n  }}'
+            for o, neg, src in zip(outs.tolist(), graph.out_neg[outs].tolist(), node_names(graph, graph.outputs[outs])))
+        sep = ",\n"
+    yield ("\n ]" if sel.outputs.size else "]") + ",\n" + after

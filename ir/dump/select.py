@@ -17,8 +17,7 @@ from ..graph import Graph
 #: Default cap on the gates a dump shows (dot/graphml/text/json).
 DEFAULT_MAX_NODES = 5000
 #: Most gates a DOT or GraphML dump shows, even with no ``--max-nodes`` cap: Graphviz and yEd
-#: cannot lay out more, and GraphML goes through networkx (measured: 9 GB and 2 minutes for a
-#: million gates); text and JSON dumps have no such limit.
+#: cannot lay out more; text and JSON dumps, for programs, have no such limit.
 LAYOUT_MAX_NODES = 200_000
 _LAYOUT_FORMATS = ("dot", "graphml")
 
@@ -76,7 +75,10 @@ def parse_layer_range(text: str, count: int) -> tuple[int, int]:
 
 def select(graph: Graph, layers: str | None = None, cone: int | None = None,
            klass: int | None = None) -> Selection:
-    """The gates and outputs chosen by a layer range and/or the cone of one output or one class."""
+    """The gates and outputs chosen by a layer range and/or the cone of one output or one class.
+
+    A layer range keeps the outputs driven by its gates (none driven by an input or constant).
+    """
     gates = np.ones(graph.n_gates, dtype=bool)
     outputs = np.arange(graph.n_outputs, dtype=np.int64)
     what = []
@@ -104,6 +106,10 @@ def select(graph: Graph, layers: str | None = None, cone: int | None = None,
         start, stop = parse_layer_range(layers, n_layers(graph))
         gl = gate_layers(graph)
         gates &= (gl >= start) & (gl < stop)
+        # only the outputs that the range's own gates drive: any other would stand for a gate not shown
+        # (a DOT dump of layer 0 drew every output of the network and a placeholder for each source)
+        src = graph.outputs[outputs].astype(np.int64) - graph.first_gate
+        outputs = outputs[(src >= 0) & gates[np.maximum(src, 0)]]
         unit = "layers" if graph.layers is not None else "levels (the graph has no layer metadata)"
         what.append(f"{unit} {start}..{stop - 1}")
     return Selection(np.flatnonzero(gates).astype(np.int64), outputs, ", ".join(what) or "whole graph")

@@ -24,12 +24,10 @@ def graph_stats(graph: Graph) -> dict[str, Any]:
     levels = graph.levels()
     gate_levels = levels[fg:]
     per_op = np.bincount(graph.op, minlength=NUM_GATES)
-    used = np.zeros(graph.n_nodes, dtype=bool)
-    used[graph.a] = True
-    used[graph.b] = True
-    used[graph.outputs] = True
-    unused_inputs = np.flatnonzero(~used[FIRST_INPUT:fg])
-    live = cone_mask(graph, graph.outputs)[fg:]
+    cone = cone_mask(graph, graph.outputs)
+    # an input read only by dead gates is unused: the same count as the prune pass reports
+    unused_inputs = np.flatnonzero(~cone[FIRST_INPUT:fg])
+    live = cone[fg:]
     stats: dict[str, Any] = {
         "inputs": graph.n_inputs,
         "gates": graph.n_gates,
@@ -54,7 +52,7 @@ def graph_stats(graph: Graph) -> dict[str, Any]:
                          "outputs_per_class": graph.head.sizes.tolist(), "offsets": graph.head.offsets.tolist()}
     if graph.encoding is not None:
         stats["encoding"] = {"features": graph.encoding.n_features,
-                             "features_used": int(np.unique(graph.encoding.feature).size)}
+                             "features_used": int(np.unique(graph.encoding.feature[cone[FIRST_INPUT:fg]]).size)}
     return stats
 
 

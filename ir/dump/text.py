@@ -34,7 +34,7 @@ def render(graph: Graph, sel: Selection) -> str:
 
 
 def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
-    """:func:`render`'s text in pieces of at most :data:`CHUNK_GATES` gate lines (memory stays bounded)."""
+    """:func:`render`'s text in pieces of at most :data:`CHUNK_GATES` gate or output lines (memory stays bounded)."""
     lines = [f"# lgcc graph: {graph.n_inputs} inputs, {graph.n_gates} gates, {graph.n_outputs} outputs, "
              f"depth {graph.depth()}; showing {sel.what}"]
     if graph.head is not None:
@@ -62,10 +62,10 @@ def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
             lines.append(f"g{j} = {NAMES[op]}({x}, {y})")
         yield "\n".join(lines) + "\n"
     classes = output_classes(graph)
-    src = node_names(graph, graph.outputs[sel.outputs])
-    lines = []
-    for o, s in zip(sel.outputs.tolist(), src):
-        tail = f"  [class {classes[o]}]" if classes[o] >= 0 else ""
-        lines.append(f"y{o} = {'~' if graph.out_neg[o] else ''}{s}{tail}")
-    if lines:
+    for s in range(0, sel.outputs.size, CHUNK_GATES):  # outputs too: a model may have millions
+        outs = sel.outputs[s: s + CHUNK_GATES]
+        lines = []
+        for o, src in zip(outs.tolist(), node_names(graph, graph.outputs[outs])):
+            tail = f"  [class {classes[o]}]" if classes[o] >= 0 else ""
+            lines.append(f"y{o} = {'~' if graph.out_neg[o] else ''}{src}{tail}")
         yield "\n".join(lines) + "\n"

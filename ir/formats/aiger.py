@@ -199,8 +199,10 @@ def from_bytes(data: bytes, where: str = "<aiger>") -> Graph:
     meta = {}
     for key, table, n in (("input_names", names["i"], ni), ("output_names", names["o"], no)):
         default = "x" if key == "input_names" else "y"
+        if not table:  # no symbols: no list of n names (a binary header alone can declare 10^8 inputs)
+            continue
         full = [table.get(i, f"{default}{i}") for i in range(n)]
-        if table and full != [f"{default}{i}" for i in range(n)]:
+        if full != [f"{default}{i}" for i in range(n)]:
             meta[key] = full
     return apply_annotation(graph.copy(meta=meta), note, where)
 

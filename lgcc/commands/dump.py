@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--class", dest="klass", type=int, metavar="C",
                        help="only the fan-in cone of class C's outputs (needs a GroupSum head)")
     parser.add_argument("--layers", metavar="I:J",
-                        help="only layers I..J-1 (layer metadata, else logic levels counted from 0: "
-                             "level 1 of lgcc stats is 0)")
+                        help="only layers I..J-1 and the outputs they drive (layer metadata, else logic "
+                             "levels counted from 0: level 1 of lgcc stats is 0)")
     parser.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES, metavar="N",
                         help=f"refuse to dump more than N gates (default {DEFAULT_MAX_NODES}; 0: no limit, but "
                              f"dot and graphml never show more than {LAYOUT_MAX_NODES})")

@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from lgcc.backends.verilog import VerilogOptions, render, testbench, write_files
 from lgcc.backends.verilog.head import plan_head
 from lgcc.backends.verilog.module import build_module
+from lgcc.backends.verilog.options import SIGNAL_NAME
 from lgcc.backends.verilog.target import add_arguments, compile_target
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Graph, Head
@@ -100,10 +102,36 @@ def test_popcount_tree_is_balanced_and_lut_sized():
     ({"vectors": 99_999_999_999}, "--vectors must be between 1 and"),
     ({"vector_seed": -3}, "--vector-seed must be >= 0"),
     ({"reset": True}, "--reset needs a pipelined design"),
+    ({"top": "clk"}, "one of its own signals"),
+    ({"top": "g12"}, "one of its own signals"),
 ])
 def test_bad_options(opts, match):
     with pytest.raises(LgccError, match=match):
         render(five_gate_graph(), VerilogOptions(**opts))
+
+
+#: Port names, and the names listed by wire/reg declarations, in model.v.
+_PORT = re.compile(r"^ +(?:input|output) wire (?:\[\d+:\d+\] )?(\w+),?$", re.M)
+_DECLARED = re.compile(r"^(?:wire|reg) (?:\[\d+:\d+\] )?([^;]+);$", re.M)
+
+
+def test_signal_name_pattern_covers_every_declared_name():
+    """SIGNAL_NAME (names a --top may not take) matches every port and signal the renderer declares:
+    pipelined, with counters, comparators and a signed head, and headless with delayed inputs."""
+    g = random_layered_graph(12, [40, 30, 28], seed=7)
+    headed = g.copy(head=Head(k=4, tau=1.0, bounds=np.array([0, 9, 9, 15, 28]), offsets=np.array([-3, 2, 0, -11])))
+    # input x0 as an output is read late, through delayed copies
+    headless = g.copy(outputs=np.append(g.outputs, 2).astype(np.int32), out_neg=np.zeros(g.n_outputs + 1, bool))
+    names = set()
+    for graph in (headed.verify(), headless.verify()):
+        for pipeline in (0, 1):
+            text = render(graph, VerilogOptions(pipeline=pipeline, reset=pipeline > 0))["model.v"]
+            names.update(_PORT.findall(text))
+            names.update(n.strip() for listed in _DECLARED.findall(text) for n in listed.split(","))
+    assert {"x", "y", "scores", "class_id", "clk", "rst", "in_valid", "out_valid", "valid_d1"} <= names
+    assert any(n.startswith("pc") and "_t" in n for n in names) and any(n.startswith("mi") for n in names)
+    assert any(n.startswith("x") and "_d" in n for n in names) and any(n.startswith("s") and "_d" in n for n in names)
+    assert [n for n in names if not SIGNAL_NAME.match(n)] == []
 
 
 def test_outputs_need_a_head():

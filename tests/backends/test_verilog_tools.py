@@ -69,6 +69,18 @@ def test_yosys_synthesizes_and_reports(tmp_path, capsys):
     assert not (out / "synth.log").exists() and not (out / "stat_ice40.json").exists()
 
 
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="Yosys not installed")
+@pytest.mark.parametrize("flow", ["xilinx", "ice40"])
+def test_device_flow_depth_is_register_to_register(tmp_path, flow):
+    """Device flows map flip-flops to FD*/SRL*/SB_DFF* cells, which ``ltp -noff`` alone does not know:
+    the reported depth must stop at them, so registers every level make it shorter, not longer."""
+    graph = random_layered_graph(8, [16, 16, 16, 16, 16, 16], k=2, seed=5)
+    comb = yosys_mod.run_flow(_write(graph, tmp_path / "comb"), flow)
+    piped = yosys_mod.run_flow(_write(graph, tmp_path / "pipe", pipeline=1), flow)
+    assert piped["flipflops"] > 0
+    assert piped["depth"] < comb["depth"], (comb, piped)
+
+
 def test_report_errors(tmp_path, monkeypatch, capsys):
     assert main(["verilog-report", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """AIGER (.aag/.aig): every gate as ANDs, round trips, hand-written files and bad input."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -80,6 +82,20 @@ def test_out_of_order_ascii_is_sorted():
 def test_symbols_become_names():
     g = aiger.from_bytes(b"aag 3 2 0 1 1\n2\n4\n6\n6 2 4\ni0 alpha\ni1 beta\no0 out\n")
     assert g.meta == {"input_names": ["alpha", "beta"], "output_names": ["out"]}
+
+
+def test_many_inputs_without_symbols_build_no_name_lists():
+    """A binary header declares inputs without listing them: 10^6 of them in 20 bytes must cost only the
+    graph's arrays (~40 bytes per input), not a Python list of default names (~72 in all, 100x slower)."""
+    n = 1_000_000
+    tracemalloc.start()
+    try:
+        g = aiger.from_bytes(f"aig {n} {n} 0 1 0\n2\n".encode())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert g.n_inputs == n and g.meta == {}
+    assert peak < 56 * n, peak
 
 
 @pytest.mark.parametrize("data, match", [
