@@ -150,18 +150,26 @@ def _npz(path: Path) -> Dataset:
     return _split(path.name, x, y, 0.2)
 
 
+def bundled_name(name: str | os.PathLike) -> str | None:
+    """The bundled dataset ``name`` names, in any case and with ``_`` for ``-`` (difflogic's and
+    scikit-learn's ``breast_cancer``), or None."""
+    key = str(name).lower().replace("_", "-")
+    return key if key in BUNDLED else None
+
+
 def load_dataset(name: str | os.PathLike) -> Dataset:
     """Load a bundled dataset by name or a user ``.npz`` file (see the module docstring)."""
     name = str(name)
-    if name == "mnist5k":
+    bundled = bundled_name(name)
+    if bundled == "mnist5k":
         x, y = _mnist5k()
-        return _split(name, x, y, 0.2, value_range=(0.0, 255.0))
-    if name == "digits":
-        x, y = _sklearn(name)
-        return _split(name, x, y, 0.2, value_range=(0.0, 16.0))
-    if name in BUNDLED:
-        x, y = _sklearn(name)
-        return _split(name, x, y, 0.2)
-    if name.endswith(".npz") or os.sep in name:
+        return _split(bundled, x, y, 0.2, value_range=(0.0, 255.0))
+    if bundled == "digits":
+        x, y = _sklearn(bundled)
+        return _split(bundled, x, y, 0.2, value_range=(0.0, 16.0))
+    if bundled is not None:
+        x, y = _sklearn(bundled)
+        return _split(bundled, x, y, 0.2)
+    if name.lower().endswith(".npz") or os.sep in name or Path(name).is_file():  # e.g. DATA.NPZ
         return _npz(Path(name))
     raise LgccError(f"unknown dataset '{name}' (choose from {', '.join(BUNDLED)} or give a FILE.npz with X and y)")

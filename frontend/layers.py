@@ -148,8 +148,10 @@ class LogicLayer(nn.Module):
         """Relaxed gates in training mode, the argmax gates in eval mode."""
         if x.dim() != 2 or x.shape[1] != self.in_dim:
             raise LgccError(f"LogicLayer expected input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
-        if self.training and not x.is_floating_point():
-            x = x.to(self.weights.dtype)  # bits given as ints/bools: in int arithmetic the relaxation truncates to 0
+        if not x.is_floating_point():
+            # bits given as ints/bools: in int arithmetic the relaxation truncates to 0, and in bool
+            # arithmetic the eval-mode coefficient -1 becomes True (+ is or), giving wrong gates
+            x = x.to(self.weights.dtype)
         impl = self.resolved_implementation(x)
         if impl == "cuda":
             return self._forward_cuda(x)

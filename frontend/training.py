@@ -26,6 +26,9 @@ from .encoding import Thermometer
 from .layers import GroupSum, LogicLayer
 from .progress import Progress
 
+#: Samples per batch of :func:`evaluate`.
+EVAL_BATCH = 1000
+
 
 @dataclass
 class TrainConfig:
@@ -52,6 +55,26 @@ class TrainConfig:
             return int(self.steps)
         per_epoch = math.ceil(n_train / self.batch_size)
         return max(1, int(round(float(self.epochs or 1) * per_epoch)))
+
+
+#: Bytes each gate holds during training whatever the batch: 16 float32 weights, their gradient,
+#: Adam's two moments, and the two int64 operand indices.
+BYTES_PER_GATE = 4 * 16 * 4 + 2 * 8
+
+
+def min_training_bytes(cfg: TrainConfig, n_inputs: int, batch_size: int | None = None) -> int:
+    """A lower bound of the memory one process needs to train and evaluate ``cfg`` over ``n_inputs`` bits.
+
+    Counts the per-gate state (:data:`BYTES_PER_GATE`), the float32 layer
+    outputs the backward pass keeps for a batch of ``batch_size`` (default
+    ``cfg.batch_size``), and one layer's input and output during evaluation;
+    torch's own overhead and temporaries come on top.
+    """
+    gates = cfg.layers * cfg.width
+    batch = cfg.batch_size if batch_size is None else batch_size
+    training = gates * BYTES_PER_GATE + 4 * batch * (n_inputs + gates)
+    evaluation = 4 * EVAL_BATCH * (n_inputs + cfg.width)
+    return max(training, evaluation)
 
 
 def make_encoder(data: Dataset, bits: int, method: str) -> Thermometer:
@@ -84,7 +107,7 @@ def make_model(encoder: nn.Module | None, in_dim: int, n_classes: int, cfg: Trai
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, device: torch.device | str = "cpu",
-             batch_size: int = 1000) -> float:
+             batch_size: int = EVAL_BATCH) -> float:
     """Discrete (eval-mode) accuracy of ``model`` on raw features ``x``; restores the previous mode."""
     was_training = model.training
     model.eval()
@@ -118,6 +141,31 @@ def _distributed() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def _checked_step(opt: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> None:
+    """``opt.step()``, then LgccError if it left a weight NaN or infinite (training diverged).
+
+    Without the check a diverged run trained on to the end, reported the
+    accuracy of a NaN model and failed only when saving it.  The weights are
+    checked rather than the loss because they are the same on every rank of a
+    DDP job (the loss is each rank's own), so all ranks stop at the same step.
+    A sum per tensor is NaN or infinite when a weight is, at a twentieth of the
+    cost of ``isfinite`` (it also overflows for weights of ~1e33, far past any
+    that training reaches without diverging).
+    """
+    try:
+        opt.step()
+        with torch.no_grad():
+            finite = all(math.isfinite(float(p.sum())) for g in opt.param_groups for p in g["params"])
+    except RuntimeError as exc:  # Adam's first step lr / (1 - beta1) beyond the float range
+        if "overflow" not in str(exc):
+            raise
+        finite = False
+    if not finite:
+        raise LgccError(f"training diverged at step {step}: gate weights became NaN or infinite; use a smaller "
+                        f"learning rate (--lr, now {cfg.lr:g}) or a larger GroupSum temperature (--tau, now "
+                        f"{cfg.tau:g})")
 
 
 def train_loop(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, cfg: TrainConfig,
@@ -158,7 +206,7 @@ def train_loop(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, cfg: 
         loss = nn.functional.cross_entropy(out, yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
+        _checked_step(opt, step, cfg)
         lv, av = float(loss.detach()), float((out.detach().argmax(1) == yb).float().mean())
         loss_avg = lv if loss_avg is None else 0.95 * loss_avg + 0.05 * lv
         acc_avg = av if acc_avg is None else 0.95 * acc_avg + 0.05 * av

@@ -116,6 +116,48 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
                        implementation=args.implementation, **values)
 
 
+def _memory_bytes(device) -> int | None:
+    """Total memory of ``device`` (the GPU's, or this machine's RAM), or None where it cannot be told."""
+    import torch
+
+    if device.type == "cuda":
+        return int(torch.cuda.get_device_properties(device).total_memory)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that reports it
+        return None
+
+
+def _check_memory(cfg, n_inputs: int, batch: int, device) -> None:
+    """Refuse a model that cannot fit before building it: past the memory, the OOM killer ends the run silently.
+
+    ``batch`` is the samples of one process's step.  Processes of a torchrun job on the CPU
+    share this machine's memory (one GPU each otherwise).
+    """
+    from lgcc.frontend.training import min_training_bytes
+
+    have = _memory_bytes(device)
+    sharing = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if device.type == "cpu" else 1
+    need = sharing * min_training_bytes(cfg, n_inputs, batch_size=batch)
+    if have is not None and need > have:
+        raise LgccError(f"a model of {cfg.layers} x {cfg.width} gates over {n_inputs} input bits needs at least "
+                        f"{need / 2 ** 30:.1f} GiB to train (batch size {cfg.batch_size}) and evaluate, more than the "
+                        f"{have / 2 ** 30:.1f} GiB of {'this GPU' if device.type == 'cuda' else 'this machine'}; "
+                        "use a smaller --width, --layers, --bits or --batch-size")
+
+
+def _check_unique_wiring(cfg, n_inputs: int) -> None:
+    """Refuse ``--connections unique`` where a layer has fewer distinct input pairs than gates, in option terms."""
+    if cfg.connections != "unique":
+        return
+    dims = [n_inputs] + [cfg.width] * cfg.layers
+    for k, (i, o) in enumerate(zip(dims[:-1], dims[1:]), 1):
+        if o > i * (i - 1) // 2:
+            raise LgccError(f"--connections unique: layer {k} has {o} gates but its {i} inputs make only "
+                            f"{i * (i - 1) // 2} distinct pairs; use --connections random, a smaller --width "
+                            "or more --bits")
+
+
 def _setup_distributed(device_arg: str | None):
     """Join the torchrun process group if launched by torchrun; returns (rank, world, device)."""
     import torch
@@ -156,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     """Train, report discrete test accuracy, save the checkpoint (rank 0 only)."""
     import torch
 
-    from lgcc.frontend.data import BUNDLED, load_dataset
+    from lgcc.frontend.data import bundled_name, load_dataset
     from lgcc.frontend.training import keep_freed_memory
 
     keep_freed_memory()
@@ -172,10 +214,14 @@ def run(args: argparse.Namespace) -> int:
             raise LgccError(f"{args.output}: a checkpoint needs the extension {', '.join(CHECKPOINT_EXTS)} "
                             "(convert it to .lgir/.blif/.aig afterwards with 'lgcc convert')")
     data = load_dataset(args.dataset)
-    cfg = _config(args, args.dataset if args.dataset in BUNDLED else "file", data.n_classes)
+    cfg = _config(args, bundled_name(args.dataset) or "file", data.n_classes)
+    n_inputs = data.n_features * cfg.bits  # the thermometer's bits
+    _check_unique_wiring(cfg, n_inputs)
     rank, world, device = _setup_distributed(args.device)
     try:
         _check_implementation(args.implementation, args.device, device)
+        batch = math.ceil(min(cfg.batch_size, len(data.x_train)) / world)  # a step takes at most the whole set
+        _check_memory(cfg, n_inputs, batch, device)
         return _train(args, cfg, data, rank, world, device)
     except RuntimeError as exc:  # torch reports a failed allocation as RuntimeError (OutOfMemoryError on GPUs)
         if "memory" not in str(exc):

@@ -77,6 +77,10 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     (["--dataset", "iris", "--seed", "-1"], "--seed must be >= 0"),
     (["--dataset", "iris", "--device", "cuda:99"], "--device cuda:99: "),  # was a torch AssertionError
     (["--dataset", "iris", "--width", "3000000000"], "fit in a graph"),  # was a failed 48 GB allocation
+    (["--dataset", "iris", "--connections", "unique", "--width", "600"],  # was: connections='unique' needs in_dim...
+     "--connections unique: layer 1 has 600 gates but its 32 inputs make only 496 distinct pairs"),
+    (["--dataset", "iris", "--lr", "1e38"], "training diverged at step 1"),  # was Adam's RuntimeError, a traceback
+    (["--dataset", "iris", "--tau", "1e-300"], "training diverged at step 1"),  # was: a NaN model, trained on
 ])
 def test_train_cli_errors_are_one_line(args, message, capsys):
     code, _, err = _train(capsys, *args, "--threads", "1", "--quiet")
@@ -157,6 +161,24 @@ def test_out_of_memory_says_what_to_shrink(monkeypatch, capsys):
     assert "out of memory for a model of 2 x 30 gates" in err and "smaller --width" in err
 
 
+@pytest.mark.parametrize("args, need", [
+    (["--layers", "400", "--width", "9000"], "needs at least 1.3 GiB"),  # gates: weights, gradients, Adam state
+    (["--bits", "100000", "--width", "3"], "needs at least 1.5 GiB"),  # input bits of the evaluation batch
+])
+def test_models_larger_than_the_memory_are_refused_before_building(monkeypatch, capsys, args, need):
+    # was: built and trained until the OOM killer ended it silently (--layers 100000000 --width 10: minutes
+    # spent building layers first); the machine is made 1 GiB small so that the regression stays cheap
+    import lgcc.commands.train as train
+
+    monkeypatch.setattr(train, "_memory_bytes", lambda device: 1 << 30)
+    code, _, err = _train(capsys, "--dataset", "iris", "--steps", "1", "--threads", "1", "--quiet", *args)
+    assert code == 2 and err.count("\n") == 1, err
+    assert need in err and "more than the 1.0 GiB of this machine" in err and "smaller --width" in err
+    # a model that fits trains, whatever the batch size: a step takes at most the 120 training samples
+    code, _, err = _train(capsys, "--dataset", "iris", *TINY, "--batch-size", "1000000000")
+    assert code == 0, err
+
+
 def test_help_lists_every_dataset_default(capsys):
     """``lgcc train --help`` shows each dataset's defaults under the options' own names."""
     with pytest.raises(SystemExit):
@@ -179,6 +201,20 @@ def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
     code, _, err = _train(capsys, "--dataset", str(tmp_path / "bad.npz"), "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_dataset_names_in_other_spellings(tmp_path, capsys, monkeypatch):
+    # were: "unknown dataset" for difflogic's (and scikit-learn's) breast_cancer, and for an existing DATA.NPZ
+    code, out, err = _train(capsys, "--dataset", "breast_cancer", *TINY)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["dataset"] == "breast-cancer" and summary["inputs"] == 30 * DEFAULTS["breast-cancer"]["bits"]
+    rng = np.random.default_rng(2)
+    np.savez(tmp_path / "data.npz", X=rng.normal(size=(40, 3)), y=np.arange(40) % 2)
+    (tmp_path / "data.npz").rename(tmp_path / "DATA.NPZ")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _train(capsys, "--dataset", "DATA.NPZ", *TINY)
+    assert code == 0 and json.loads(out)["dataset"] == "DATA.NPZ", err
 
 
 def test_default_width_fits_any_number_of_classes(tmp_path, capsys):
