@@ -16,6 +16,9 @@ def check_c_prefix(prefix: str) -> str:
     if not _C_IDENTIFIER.fullmatch(prefix):
         raise LgccError(f"--prefix {prefix!r} is not a C identifier: letters, digits and '_', "
                         "not starting with a digit")
+    if prefix.startswith("_"):  # _X... and __... are reserved to the C implementation
+        raise LgccError(f"--prefix {prefix!r} starts with '_': C reserves such names to the compiler "
+                        "and its library; start it with a letter")
     return prefix
 
 

@@ -236,7 +236,7 @@ def metadata(graph: Graph, options: COptions, sched: Schedule) -> dict:
     return {
         "lgcc_version": __version__, "abi_version": ABI_VERSION, "prefix": options.prefix,
         "n_inputs": graph.n_inputs, "n_outputs": graph.n_outputs,
-        "n_features": enc.n_features if enc else None, "encoding": enc is not None,
+        "n_features": enc.n_features if enc else None, "encoding": enc.to_json() if enc else None,
         "input_names": graph.meta_names("input_names"),
         "classes": head.k if head else None, "class_labels": graph.class_labels(), "tau": head.tau if head else None,
         "head": head.to_json() if head else None,

@@ -17,7 +17,7 @@ from lgcc.ir.errors import LgccError
 from lgcc.ir.fileio import atomic_dir, listed_files
 from lgcc.ir.graph import Graph
 
-from .toolchain import ISAS, build
+from .toolchain import ISAS, build, machine_runs
 from .render import COptions, render
 
 #: Prefix of the C symbols when ``--prefix`` is not given.
@@ -73,7 +73,10 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
         raise LgccError("--cc must name a C compiler (it is empty; leave it out for $CC, else cc)")
     meta = write_library(graph, outdir, options_from_args(args), isa=getattr(args, "isa", "auto"),
                          cc=getattr(args, "cc", None))
-    return {"target": "c", "outdir": str(outdir),
+    notes = [] if machine_runs(meta["isa"]) else [
+        f"built for {meta['isa']}, which this machine cannot run (a cross build): lgcc.runtime.load and "
+        "programs linking it here would fail; use --isa auto for this machine"]
+    return {"target": "c", "outdir": str(outdir), "notes": notes,
             "files": meta["files"],
             "isa": meta["isa"], "gates": meta["gates_evaluated"], "levels": meta["levels"],
             "classes": meta["classes"], "codegen_seconds": meta["codegen_seconds"],

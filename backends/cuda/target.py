@@ -46,7 +46,7 @@ def model_json(graph: Graph, prefix: str, straight: bool, n_slots: int, depth: i
         "depth": depth, "n_slots": n_slots, "straight": straight,
         "head": graph.head.to_json() if graph.head is not None else None,
         "class_labels": graph.class_labels(),
-        "encoding": {"n_features": graph.encoding.n_features} if graph.encoding is not None else None,
+        "encoding": graph.encoding.to_json() if graph.encoding is not None else None,
         "library": library, "arch": arch,
     }
 

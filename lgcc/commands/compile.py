@@ -103,5 +103,7 @@ def run(args: argparse.Namespace) -> int:
     mod = _target_module(args.target, required=True)
     loaded, graph = _load(args)
     summary = mod.compile_target(graph, args.output, args)
+    for note in summary.get("notes", ()):
+        sys.stderr.write(f"lgcc compile: note: {note}\n")
     sys.stdout.write(_summary_line(args, loaded.n_gates, summary, time.perf_counter() - t0))
     return 0

@@ -199,25 +199,26 @@ def test_example_program(outdir, graph, tmp_path):
 
 def test_two_prefixes_link_into_one_program(graph, tmp_path):
     other = random_layered_graph(21, [50, 30], k=3, seed=12)
-    for name, g in (("alpha", graph), ("beta", other)):
+    for name, g in (("alpha", graph), ("ALPHA", other)):  # prefixes differing in case only
         write_library(g, tmp_path / name, COptions(prefix=name), isa="portable", extra_flags=FAST)
     x = random_bits(graph, 70, seed=3)
     rows = ",".join(str(v) for v in x.astype(int).ravel())
     (tmp_path / "both.c").write_text(f"""
 #include <stdio.h>
 #include "alpha/model.h"
-#include "beta/model.h"
+#include "ALPHA/model.h"
 static const uint8_t x[] = {{{rows}}};
 int main(void) {{
     int32_t a[70], b[70]; int i;
-    if (alpha_predict_bits(x, 70, a, 1) || beta_predict_bits(x, 70, b, 1)) return 1;
+    if (alpha_predict_bits(x, 70, a, 1) || ALPHA_predict_bits(x, 70, b, 1)) return 1;
     for (i = 0; i < 70; i++) printf("%d %d\\n", (int)a[i], (int)b[i]);
     return 0;
 }}
 """)
     exe = tmp_path / "both"
-    subprocess.run(["cc", "-std=c99", "-I", str(tmp_path), str(tmp_path / "both.c"), str(tmp_path / "alpha" / "libmodel.a"),
-                    str(tmp_path / "beta" / "libmodel.a"), "-lpthread", "-o", str(exe)], check=True)
+    subprocess.run(["cc", "-std=c99", "-Werror=implicit-function-declaration",  # both headers must declare
+                    "-I", str(tmp_path), str(tmp_path / "both.c"), str(tmp_path / "alpha" / "libmodel.a"),
+                    str(tmp_path / "ALPHA" / "libmodel.a"), "-lpthread", "-o", str(exe)], check=True)
     got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(),
                    dtype=np.int64).reshape(70, 2)
     np.testing.assert_array_equal(got[:, 0], sim.predict(graph, x))

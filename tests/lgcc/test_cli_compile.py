@@ -27,6 +27,17 @@ def model_file(tmp_path_factory):
     return path
 
 
+def test_isa_this_machine_cannot_run_is_noted(model_file, tmp_path, capsys, monkeypatch):
+    """A cross build succeeds, with a note that it will not run here (no silent SIGILL later)."""
+    target = importlib.import_module("lgcc.backends.c.target")
+    monkeypatch.setattr(target, "machine_runs", lambda isa: isa != "sse2")
+    assert main(["compile", str(model_file), "--target", "c", "-o", str(tmp_path / "x"), "--isa", "sse2"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "note: built for sse2, which this machine cannot run" in err
+    assert main(["compile", str(model_file), "--target", "c", "-o", str(tmp_path / "p"), "--isa", "portable"]) == 0
+    assert "note" not in capsys.readouterr().err
+
+
 def test_compile_c_end_to_end(model_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["compile", str(model_file), "--target", "c", "-o", str(out), "-O0", "--isa", "portable",
@@ -82,6 +93,7 @@ def test_compile_optimizes_by_default(checkpoint, tmp_path, capsys, target):
     (["--cc", "true"], "reported success but wrote no model1.o; is it a C compiler?"),
     (["--prefix", "1bad"], "--prefix '1bad' is not a C identifier: letters, digits and '_', not starting with a digit"),
     (["--target", "cuda", "--prefix", "1bad"], "--prefix '1bad' is not a C identifier"),
+    (["--prefix", "_x"], "--prefix '_x' starts with '_': C reserves such names"),
     (["--passes", ","], "--passes"),
     (["-O", "-1"], "-O"),
     (["--threads", "0"], "--threads must be between 1 and 256"),

@@ -47,10 +47,13 @@ def test_checkpoint_to_c_library_matches_pytorch(checkpoint, features, tmp_path)
     out = tmp_path / "c"
     lgcc_cli("compile", checkpoint, "--target", "c", "-o", out)
     meta = json.loads((out / "model.json").read_text())
-    assert meta["classes"] == 3 and meta["encoding"] is True
+    enc = meta["encoding"]  # a C user can encode features into bits (or packed bits) with it
+    assert meta["classes"] == 3 and enc["n_features"] == meta["n_features"] == features.shape[1]
     compiled = lgcc.runtime.load(out)
     want = torch_predictions(checkpoint, features)
     assert np.array_equal(compiled.predict(features), want)
+    bits = np.asarray(features, np.float32)[:, enc["feature"]] > np.float32(enc["threshold"])
+    assert np.array_equal(compiled.predict(bits), want)
     assert np.array_equal(compiled.predict(features, threads=2), want)
 
 

@@ -40,8 +40,8 @@
  * An AVX-512 build by GCC also holds a faster input transpose that it uses where the CPU
  * has GFNI and AVX512-VBMI (checked at run time; -DLGCC_NO_GFNI leaves it out).
  */
-#ifndef FIVE_MODEL_H
-#define FIVE_MODEL_H
+#ifndef five_LGCC_MODEL_H /* the prefix as it is: prefixes a and A are two models */
+#define five_LGCC_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
