@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.input:
         raise LgccError("missing input graph (usage: lgcc opt IN -o OUT)")
+    if args.json and not args.report:
+        raise LgccError("--json goes with --report (lgcc opt IN --report --json)")
     if not args.output and not args.report:
         raise LgccError("nothing to do: give -o OUT to write the result and/or --report")
-    if args.json and not args.report:
-        raise LgccError("--json goes with --report")
     if args.output is not None:  # fail before the work, not after it
         check_graph_output(args.output)
     level, passes = command_line_choice(args.opt_level, args.passes)

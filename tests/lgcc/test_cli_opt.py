@@ -125,6 +125,13 @@ def test_list_passes_and_errors(capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("extra", [[], ["-o", "x.lgir"]])
+def test_json_without_report_names_report(model, capsys, extra):
+    """--json alone is answered by what it needs (--report), with or without -o."""
+    assert main(["opt", str(model), *extra, "--json"]) == 2
+    assert "--json goes with --report" in capsys.readouterr().err
+
+
 def test_unknown_pass_is_a_one_line_error(model, tmp_path, capsys):
     assert main(["opt", str(model), "-o", str(tmp_path / "x.lgir"), "--passes", "simplify,frob"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
