@@ -32,6 +32,7 @@ from lgcc import __version__
 from lgcc.ir.errors import FormatError, LgccError
 from lgcc.ir.fileio import atomic_path
 from lgcc.ir.formats import ZIP_ERRORS, require_file
+from lgcc.loading import check_checkpoint_output
 
 from .spec import build_model, check_spec, model_spec
 from .torchfile import require_torch_file
@@ -45,8 +46,10 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
 
     ``meta`` (JSON-able values: dataset, steps, accuracy, ...) is stored beside
     the layers; a model loaded by :func:`load` keeps its metadata, which is saved
-    again unless ``meta`` replaces it.  Returns the path.
+    again unless ``meta`` replaces it.  ``path`` must end in an extension the loaders
+    read (``.pt``, ``.pth``, ``.ckpt``).  Returns the path.
     """
+    path = check_checkpoint_output(path)  # before describing a large model
     if meta is None:
         meta = dict(getattr(model, "lgcc_meta", {}) or {})
     try:
@@ -55,7 +58,6 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
         raise LgccError(f"checkpoint metadata must hold plain JSON values: {exc}") from None
     blob = {"format": FORMAT, "version": VERSION, "lgcc_version": __version__,
             "layers": model_spec(model), "meta": meta}
-    path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(blob, tmp)
     return path

@@ -33,6 +33,7 @@ from torch import nn
 
 from lgcc.ir.errors import LgccError
 
+from .device import checked_device
 from .relaxation import (GradFactor, PolyLayerFunction, case_coefficients, hard_coefficients, hard_ops,
                          poly_forward, python_forward, soft_coefficients)
 
@@ -83,6 +84,26 @@ def unique_connections(in_dim: int, out_dim: int, generator: torch.Generator | N
     raise LgccError(f"could not draw {out_dim} unique input pairs from {in_dim} inputs; use connections='random'")
 
 
+def given_wiring(wiring: tuple[torch.Tensor, torch.Tensor], in_dim: int,
+                 out_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``wiring`` as two fresh int64 tensors ``(a, b)`` of length ``out_dim`` reading inputs 0..in_dim-1.
+
+    LgccError for anything else: a float index would be truncated silently, and an
+    index past ``in_dim`` read memory it does not own.
+    """
+    try:
+        a, b = (torch.as_tensor(t) for t in wiring)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise LgccError(f"wiring must be a pair (a, b) of integer index tensors ({exc})") from None
+    for name, t in (("a", a), ("b", b)):
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool or tuple(t.shape) != (out_dim,):
+            raise LgccError(f"wiring {name} must be integer indices of shape ({out_dim},), "
+                            f"got {str(t.dtype).replace('torch.', '')} {tuple(t.shape)}")
+        if int(t.min()) < 0 or int(t.max()) >= in_dim:
+            raise LgccError(f"wiring {name} reads outside the {in_dim} inputs")
+    return a.to(torch.int64, copy=True).contiguous(), b.to(torch.int64, copy=True).contiguous()
+
+
 def _init_weights(out_dim: int, init: str, residual_logit: float, generator, dtype) -> torch.Tensor:
     if init == "random":
         return torch.randn(out_dim, 16, generator=generator, dtype=dtype)
@@ -100,18 +121,24 @@ class LogicLayer(nn.Module):
     ``grad_factor`` scales the gradient passed to the layer's input (difflogic's
     remedy for vanishing gradients in deep networks).  ``generator`` makes the
     wiring and initial weights reproducible independently of the global seed.
+    ``wiring=(a, b)`` gives the operand indices instead of drawing them
+    (``connections`` then only names how they were made).
     """
 
     def __init__(self, in_dim: int, out_dim: int, connections: str = "random", grad_factor: float = 1.0,
                  implementation: str = "auto", device: torch.device | str | None = None,
                  init: str = "random", residual_logit: float = 5.0, dtype: torch.dtype = torch.float32,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None,
+                 wiring: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
         if in_dim < 1 or out_dim < 1:
             raise LgccError(f"LogicLayer needs in_dim >= 1 and out_dim >= 1, got {in_dim}, {out_dim}")
         if implementation not in IMPLEMENTATIONS:
             raise LgccError(f"unknown implementation '{implementation}' (choose from {', '.join(IMPLEMENTATIONS)})")
-        if connections == "random":
+        device = checked_device(device)
+        if wiring is not None:  # e.g. from a checkpoint: drawing one first would cost O(in_dim) for nothing
+            a, b = given_wiring(wiring, in_dim, out_dim)
+        elif connections == "random":
             a, b = random_connections(in_dim, out_dim, generator)
         elif connections == "unique":
             a, b = unique_connections(in_dim, out_dim, generator)
@@ -201,6 +228,7 @@ class GroupSum(nn.Module):
 
     def __init__(self, k: int, tau: float = 1.0, device: torch.device | str | None = None) -> None:
         super().__init__()
+        checked_device(device)  # holds no tensors, but a device that cannot be used is the caller's mistake
         if k < 1 or not tau > 0:
             raise LgccError(f"GroupSum needs k >= 1 and tau > 0, got k={k}, tau={tau}")
         self.k, self.tau = int(k), float(tau)

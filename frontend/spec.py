@@ -21,8 +21,9 @@ import torch
 from torch import nn
 
 from lgcc.ir.errors import FormatError, LgccError
-from lgcc.ir.graph import FIRST_INPUT
+from lgcc.ir.graph import FIRST_INPUT, MAX_NODES
 
+from .device import checked_device
 from .encoding import Thresholds
 from .layers import GroupSum, LogicLayer
 
@@ -103,6 +104,7 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
         _fail(where, "has no layers")
     width: int | None = None  # current feature width, None until known
     seen_logic = seen_head = False
+    n_inputs = n_gates = 0  # of the graph the model lowers to
     for i, s in enumerate(specs):
         kind = s.get("kind") if isinstance(s, dict) else None
         kind = kind if isinstance(kind, str) else None  # a tensor here would make '==' below elementwise
@@ -147,6 +149,7 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
                 _fail(at, f"in_dim {in_dim} does not match the {width} values produced before it")
             if "grad_factor" in s:
                 _number(s, "grad_factor", at, integer=False)
+            n_inputs, n_gates = n_inputs if seen_logic else in_dim, n_gates + out_dim
             width, seen_logic = out_dim, True
         elif kind == "group_sum":
             k, tau = _number(s, "k", at, integer=True), _number(s, "tau", at, integer=False)
@@ -159,6 +162,9 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
             _fail(f"{where}: layer {i}", f"unknown layer kind {kind!r}")
     if not seen_logic:
         _fail(where, "has no LogicLayer")
+    if FIRST_INPUT + n_inputs + n_gates > MAX_NODES:  # each width fits, the sum may not: refused before building
+        _fail(where, f"{n_inputs} inputs and {n_gates} gates: more nodes than a graph's int32 ids can number "
+                     f"(at most {MAX_NODES - FIRST_INPUT} inputs and gates)")
     return specs
 
 
@@ -166,6 +172,7 @@ def build_model(specs: list[LayerSpec], implementation: str = "auto",
                 device: torch.device | str | None = None) -> nn.Sequential:
     """Rebuild an ``nn.Sequential`` of lgcc modules from checked layer dicts (inverse of :func:`model_spec`)."""
     check_spec(specs)
+    device = checked_device(device)
     mods: list[nn.Module] = []
     for s in specs:
         if s["kind"] == "flatten":
@@ -175,11 +182,10 @@ def build_model(specs: list[LayerSpec], implementation: str = "auto",
         elif s["kind"] == "logic":
             layer = LogicLayer(int(s["in_dim"]), int(s["out_dim"]), implementation=implementation,
                                grad_factor=float(s.get("grad_factor", 1.0)), dtype=s["weights"].dtype,
-                               init="residual")  # cheapest init; the weights are replaced next
+                               init="residual",  # cheapest init; the weights are replaced next
+                               wiring=(s["a"], s["b"]))  # not drawn: O(in_dim) work, and a forged in_dim's memory
             with torch.no_grad():
                 layer.weights.copy_(s["weights"])
-                layer.a.copy_(s["a"])
-                layer.b.copy_(s["b"])
             layer.connections = str(s.get("connections", "random"))
             layer.init = str(s.get("init", "random"))
             mods.append(layer)

@@ -22,6 +22,7 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 
 from .data import Dataset
+from .device import checked_device
 from .encoding import Thermometer
 from .layers import GroupSum, LogicLayer
 from .progress import Progress
@@ -91,6 +92,7 @@ def make_encoder(data: Dataset, bits: int, method: str) -> Thermometer:
 def make_model(encoder: nn.Module | None, in_dim: int, n_classes: int, cfg: TrainConfig,
                device: torch.device | str = "cpu") -> nn.Sequential:
     """``[encoder] -> LogicLayer x cfg.layers (cfg.width wide) -> GroupSum(n_classes, cfg.tau)``."""
+    checked_device(device)  # before building: the wiring of a large model takes a while to draw
     if cfg.layers < 1 or cfg.width < 1:
         raise LgccError(f"need --layers >= 1 and --width >= 1, got {cfg.layers}, {cfg.width}")
     if cfg.width % n_classes:
@@ -109,6 +111,7 @@ def make_model(encoder: nn.Module | None, in_dim: int, n_classes: int, cfg: Trai
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, device: torch.device | str = "cpu",
              batch_size: int = EVAL_BATCH) -> float:
     """Discrete (eval-mode) accuracy of ``model`` on raw features ``x``; restores the previous mode."""
+    checked_device(device)
     was_training = model.training
     model.eval()
     correct = 0
@@ -178,6 +181,7 @@ def train_loop(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, cfg: 
     initialised process group of more than one rank the model is wrapped in
     DistributedDataParallel for the loop.
     """
+    checked_device(device)
     rank, world = shard if shard is not None else _distributed()
     net = model
     if shard is None and world > 1:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lgcc.frontend.torchfile import is_legacy_head
 from lgcc.ir.errors import FormatError, LgccError
+from lgcc.ir.fileio import check_output_file
 from lgcc.ir.formats import ZIP_ERRORS, require_file
 from lgcc.ir.graph import Graph
 from lgcc.ir.levels import sort_by_level
@@ -74,6 +75,16 @@ def check_graph_output(path: str | os.PathLike) -> str:
     if ext not in GRAPH_FORMATS or GRAPH_FORMATS[ext][2] is None:
         raise LgccError(f"{path}: cannot write '{ext}' files (known: {known})")
     return ext
+
+
+def check_checkpoint_output(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; LgccError before any work unless a checkpoint can be written there under a name
+    every command reads (``lgcc train -o`` and ``lgcc.save`` both ask)."""
+    path = check_output_file(path)
+    if path.suffix.lower() not in CHECKPOINT_EXTS:  # else no lgcc command would read it
+        raise LgccError(f"{path}: a checkpoint needs the extension {', '.join(CHECKPOINT_EXTS)} "
+                        "(convert it to .lgir/.blif/.aig afterwards with 'lgcc convert')")
+    return path
 
 
 def sniff_format(path: Path) -> str | None:

@@ -139,30 +139,37 @@ class CompiledModel:
                 f"isa={self.isa})")
 
     # ------------------------------------------------------------ arguments
+    def _takes(self) -> str:
+        """What ``predict``/``scores``/``outputs`` read, for error messages."""
+        bits = f"bits (N, {self.n_inputs}) as bool/uint8"
+        return bits if self.n_features is None else f"features (N, {self.n_features}) as floats, or {bits}"
+
     def _input(self, x: Any) -> tuple[str, np.ndarray]:
         """Classify ``x`` as bits or features and return a C-contiguous array of the right dtype."""
         x = _as_numpy(x)
         if x.ndim != 2:
-            raise RuntimeModelError(f"expected a 2-D batch (N, {self.n_inputs}), got shape {x.shape}"
-                                    " (use x[None] for one sample)")
+            hint = {0: "", 1: " (use x[None] for one sample)"}.get(x.ndim, " (flatten each sample: "
+                                                                     "x.reshape(len(x), -1))")
+            raise RuntimeModelError(f"expected a 2-D batch of {self._takes()}; got shape {x.shape}{hint}")
         if x.dtype.kind == "f":
             if self.n_features is None:
-                raise RuntimeModelError("this model has no input encoding: pass 0/1 bits (bool or uint8), "
-                                        "not floats")
+                raise RuntimeModelError(f"this model has no input encoding: pass 0/1 bits (N, {self.n_inputs}) "
+                                        "as bool or uint8, not floats")
             if x.shape[1] != self.n_features:
-                raise RuntimeModelError(f"expected features of shape (N, {self.n_features}), got {x.shape}")
+                hint = ("; bits must be bool/uint8 (x.astype('uint8'))" if x.shape[1] == self.n_inputs else "")
+                raise RuntimeModelError(f"expected {self._takes()}; got {x.dtype} of shape {x.shape}{hint}")
             with np.errstate(over="ignore"):  # beyond float32's range: +-inf, above or below every threshold alike
                 return "features", np.ascontiguousarray(x, dtype=np.float32)
         if x.dtype == np.bool_ or x.dtype.kind in "iu":
             hint = ("; integer arrays are read as bits: pass raw features as floats (x.astype('float32'))"
                     if x.shape[1] == self.n_features and x.dtype != np.bool_ else "")
             if x.shape[1] != self.n_inputs:
-                raise RuntimeModelError(f"expected bits of shape (N, {self.n_inputs}), got {x.shape}{hint}")
+                raise RuntimeModelError(f"expected {self._takes()}; got {x.dtype} of shape {x.shape}{hint}")
             if x.dtype != np.bool_ and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
                 raise RuntimeModelError(f"input bits must be 0 or 1{hint}")
             return "bits", np.ascontiguousarray(x, dtype=np.uint8) if x.dtype != np.bool_ else \
                 np.ascontiguousarray(x).view(np.uint8)
-        raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass bool/uint8 bits or float features")
+        raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass {self._takes()}")
 
     @staticmethod
     def _threads(threads: int | None) -> int:

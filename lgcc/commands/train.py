@@ -10,11 +10,9 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.fileio import check_output_file
-from lgcc.loading import CHECKPOINT_EXTS
+from lgcc.loading import check_checkpoint_output
 
 NAME = "train"
 HELP = "train a logic gate network (CPU, CUDA, or several processes under torchrun) and save a checkpoint"
@@ -71,7 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--lr", type=float, help="Adam learning rate")
     opt.add_argument("--seed", type=int, default=0, help="seed of wiring, weights and batch order (default 0)")
     run = parser.add_argument_group("execution")
-    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available, else cpu)")
+    run.add_argument("--device", default=None,
+                     help="cpu, cuda, or cuda:N for the N-th GPU (default: cuda if available, else cpu)")
     run.add_argument("--implementation", choices=("auto", "python", "cpu", "cuda"), default="auto",
                      help="LogicLayer implementation (default auto: cuda on GPUs, else the fast cpu path; "
                      "cuda needs --device cuda)")
@@ -209,10 +208,7 @@ def run(args: argparse.Namespace) -> int:
                             f"got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.output is not None:
-        check_output_file(args.output)  # before training, not after minutes of it
-        if Path(args.output).suffix.lower() not in CHECKPOINT_EXTS:  # else no lgcc command would read it
-            raise LgccError(f"{args.output}: a checkpoint needs the extension {', '.join(CHECKPOINT_EXTS)} "
-                            "(convert it to .lgir/.blif/.aig afterwards with 'lgcc convert')")
+        check_checkpoint_output(args.output)  # before training, not after minutes of it
     data = load_dataset(args.dataset)
     cfg = _config(args, bundled_name(args.dataset) or "file", data.n_classes)
     n_inputs = data.n_features * cfg.bits  # the thermometer's bits

@@ -178,6 +178,52 @@ def test_save_is_atomic_and_checks_metadata(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.pt"]  # no temporary files left behind
 
 
+def _forged(tmp_path, in_dim: int):
+    """A checkpoint of 2 gates whose first layer claims ``in_dim`` inputs (nothing before it to check that by)."""
+    layers = [{"kind": "logic", "in_dim": in_dim, "out_dim": 2, "a": torch.tensor([0, 1]), "b": torch.tensor([1, 0]),
+               "weights": torch.zeros(2, 16), "connections": "random", "grad_factor": 1.0, "init": "random"},
+              {"kind": "group_sum", "k": 2, "tau": 1.0}]
+    path = tmp_path / f"forged{in_dim}.pt"
+    torch.save({"format": FORMAT, "version": VERSION, "layers": layers, "meta": {}}, path)
+    return path
+
+
+def test_loading_draws_no_wiring_and_refuses_more_nodes_than_a_graph_holds(tmp_path, monkeypatch):
+    """lgcc.load drew random wiring for every layer (a randperm of in_dim) and then overwrote it with the
+    checkpoint's: wasted work, and a forged in_dim near 2**31 asked for 16 GB before any error."""
+    from lgcc.loading import load_graph
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drew random wiring")
+
+    model = _model()
+    path = lgcc.save(model, tmp_path / "m.pt")
+    monkeypatch.setattr(torch, "randperm", no_drawing)
+    loaded = lgcc.load(path)
+    assert all(torch.equal(x, y) for x, y in zip(loaded.state_dict().values(), model.state_dict().values()))
+    assert lgcc.load(_forged(tmp_path, 2**30))[0].in_dim == 2**30  # fits: built without O(in_dim) work
+    forged = _forged(tmp_path, 2**31 - 4)
+    for read in (lgcc.load, load_graph):
+        with pytest.raises(FormatError, match=re.escape("2147483644 inputs and 2 gates: more nodes than a graph's "
+                                                        "int32 ids can number (at most 2147483645")):
+            read(forged)
+
+
+def test_load_onto_cuda_without_cuda_is_one_line(monkeypatch, tmp_path):
+    path = lgcc.save(_model(), tmp_path / "m.pt")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # also on a machine with a GPU
+    with pytest.raises(LgccError, match="no CUDA device is available to this torch build; use device='cpu'"):
+        lgcc.load(path, device="cuda")  # was torch's AssertionError: Torch not compiled with CUDA enabled
+
+
+@pytest.mark.parametrize("name", ["model.bin", "model", "model.lgir"])
+def test_save_refuses_names_no_loader_reads(tmp_path, name):
+    """lgcc.save wrote model.bin, which every command then refused ('unknown file type')."""
+    with pytest.raises(LgccError, match=re.escape(f"{name}: a checkpoint needs the extension .pt, .pth, .ckpt")):
+        lgcc.save(_model(), tmp_path / name)
+    assert not os.listdir(tmp_path)
+
+
 def test_import_lgcc_stays_light():
     import subprocess
     import sys

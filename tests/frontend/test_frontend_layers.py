@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -154,6 +156,40 @@ def test_bad_arguments_are_one_line_errors():
         LogicLayer(4, 4, implementation="cuda")(torch.rand(2, 4))
     with pytest.raises(LgccError, match="equal classes"):
         GroupSum(3)(torch.rand(2, 4))
+
+
+def test_given_wiring_is_used_as_it_is_and_checked():
+    a, b = torch.tensor([0, 3, 5]), torch.tensor([1, 1, 2], dtype=torch.int32)
+    layer = LogicLayer(6, 3, wiring=(a, b))
+    assert layer.a.tolist() == [0, 3, 5] and layer.b.dtype == torch.int64 and layer.b.tolist() == [1, 1, 2]
+    a[0] = 4
+    assert int(layer.a[0]) == 0  # a copy: the caller's tensor stays theirs
+    for wiring, message in (((a, b.float()), r"wiring b must be integer indices of shape \(3,\), got float32"),
+                            ((a[:2], b), r"wiring a must be integer indices of shape \(3,\), got int64 \(2,\)"),
+                            ((a, b + 5), "wiring b reads outside the 6 inputs"),
+                            (a, "wiring must be a pair")):
+        with pytest.raises(LgccError, match=message):
+            LogicLayer(6, 3, wiring=wiring)
+
+
+@pytest.mark.parametrize("device, message", [
+    ("cuda", "device 'cuda': no CUDA device is available to this torch build; use device='cpu'"),
+    ("cuda:0", "device 'cuda:0': no CUDA device is available"),
+    ("gpu", "unknown device 'gpu'; use 'cpu', 'cuda' or 'cuda:N'"),
+])
+def test_unusable_devices_are_one_line_errors(monkeypatch, device, message):
+    """Was torch's 'AssertionError: Torch not compiled with CUDA enabled' (or a RuntimeError) from .to()."""
+    from lgcc.frontend.training import TrainConfig, evaluate, make_model, train_loop
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # also on a machine with a GPU
+    cfg = TrainConfig(layers=1, width=4, steps=1)
+    for make in (lambda: LogicLayer(4, 4, device=device), lambda: GroupSum(2, device=device),
+                 lambda: make_model(None, 4, 2, cfg, device=device),
+                 lambda: train_loop(make_model(None, 4, 2, cfg), np.zeros((2, 4), np.float32), np.zeros(2), cfg,
+                                    device=device),
+                 lambda: evaluate(make_model(None, 4, 2, cfg), np.zeros((2, 4), np.float32), np.zeros(2), device)):
+        with pytest.raises(LgccError, match=re.escape(message)):
+            make()
 
 
 def test_group_sum_matches_difflogic_semantics():

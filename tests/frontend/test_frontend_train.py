@@ -189,6 +189,12 @@ def test_help_lists_every_dataset_default(capsys):
         assert all(f"{k.replace('_', '-')}={v}" in line for k, v in defaults.items() if k != "connections")
 
 
+def test_help_says_device_takes_a_gpu_number(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "cpu, cuda, or cuda:N for the N-th GPU" in " ".join(capsys.readouterr().out.split())  # said: cpu or cuda
+
+
 @pytest.mark.parametrize("arrays, message", [
     (dict(features=np.zeros((3, 2))), "needs arrays 'X'"),
     (dict(X=np.zeros((0, 4)), y=np.zeros(0)), "X holds no samples"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import warnings
 
@@ -35,6 +36,17 @@ def outdir(graph, tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(outdir):
     return load(outdir)
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory):
+    """A model that takes 3 raw features (thermometer-coded into 6 bits), and its graph."""
+    g = random_layered_graph(6, [12, 6], k=2, seed=3)
+    g = g.copy(encoding=Encoding(3, np.repeat(np.arange(3, dtype=np.int32), 2),
+                                 np.tile(np.array([0.5, 1.5], np.float32), 3)))
+    out = tmp_path_factory.mktemp("encoded")
+    write_library(g, out, isa="portable", extra_flags=("-O1",))
+    return g, load(out)
 
 
 def test_load_folder_or_library(outdir, model):
@@ -76,6 +88,31 @@ def test_bad_inputs_raise(model, bad, match):
     with pytest.raises(RuntimeModelError, match=match):
         model.predict(bad)
     assert issubclass(RuntimeModelError, LgccError)
+
+
+BITS_17 = "bits (N, 17) as bool/uint8"
+BOTH = "features (N, 3) as floats, or bits (N, 6) as bool/uint8"
+
+
+@pytest.mark.parametrize("encoded_model, bad, message", [
+    (False, np.zeros((2, 17, 1), bool), f"expected a 2-D batch of {BITS_17}; got shape (2, 17, 1) (flatten each "
+                                        "sample: x.reshape(len(x), -1))"),
+    (False, np.zeros(17, bool), f"expected a 2-D batch of {BITS_17}; got shape (17,) (use x[None] for one sample)"),
+    (False, np.zeros((2, 5), np.uint8), f"expected {BITS_17}; got uint8 of shape (2, 5)"),
+    (False, np.zeros((2, 17), np.float32), "no input encoding: pass 0/1 bits (N, 17) as bool or uint8, not floats"),
+    (False, np.zeros((2, 17), np.complex64), f"unsupported dtype complex64: pass {BITS_17}"),  # said 'or features'
+    # a feature-encoded model names both: images (N, 8, 8) of digits were told '(N, 256)', the bits alone
+    (True, np.zeros((2, 3, 1), np.float32), f"expected a 2-D batch of {BOTH}; got shape (2, 3, 1) (flatten"),
+    (True, np.zeros((2, 4), np.float32), f"expected {BOTH}; got float32 of shape (2, 4)"),
+    (True, np.zeros((2, 6), np.float64), f"expected {BOTH}; got float64 of shape (2, 6); bits must be bool/uint8"),
+    (True, np.zeros((2, 4), bool), f"expected {BOTH}; got bool of shape (2, 4)"),
+    (True, np.zeros((2, 3), np.int64), f"expected {BOTH}; got int64 of shape (2, 3); integer arrays are read as "
+                                       "bits: pass raw features as floats"),
+    (True, np.zeros((2, 3), np.complex64), f"unsupported dtype complex64: pass {BOTH}"),
+])
+def test_input_errors_say_what_the_model_takes(model, encoded, encoded_model, bad, message):
+    with pytest.raises(RuntimeModelError, match=re.escape(message)):
+        (encoded[1] if encoded_model else model).predict(bad)
 
 
 @pytest.mark.parametrize("threads", [-1, 1.5, "2", True, 2 ** 31, 2 ** 40])
@@ -197,12 +234,8 @@ def test_head_less_model(tmp_path):
         m.scores(x)
 
 
-def test_integer_features_get_a_hint(tmp_path):
-    g = random_layered_graph(6, [12, 6], k=2, seed=3)
-    g = g.copy(encoding=Encoding(3, np.repeat(np.arange(3, dtype=np.int32), 2),
-                                 np.tile(np.array([0.5, 1.5], np.float32), 3)))
-    write_library(g, tmp_path, isa="portable", extra_flags=("-O1",))
-    m = load(tmp_path)
+def test_integer_features_get_a_hint(tmp_path, encoded):
+    g, m = encoded
     x = np.array([[0, 1, 2], [2, 2, 0]])
     np.testing.assert_array_equal(m.predict(x.astype(np.float32)), sim.predict(g, g.encoding.encode(x)))
     with pytest.raises(RuntimeModelError, match="pass raw features as floats"):
