@@ -19,13 +19,24 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..gates import NAMES
-from ..graph import Graph
+from ..graph import FIRST_INPUT, Graph
 from .names import node_names, output_classes
 from .select import Selection, gate_layers
 
 
 #: Gates rendered per chunk: a dump of millions of gates is written out piece by piece.
 CHUNK_GATES = 1 << 16
+
+
+def _shown_inputs(graph: Graph, sel: Selection) -> tuple[np.ndarray, str]:
+    """The inputs the dump lists (with their encoding): all of them for the whole graph, else those the
+    selected gates and outputs read (a cone of a 784-input model need not list 784 thresholds)."""
+    if sel.gates.size == graph.n_gates and sel.outputs.size == graph.n_outputs:
+        return np.arange(graph.n_inputs), ""
+    read = np.zeros(graph.n_nodes, dtype=bool)
+    for nodes in (graph.a[sel.gates], graph.b[sel.gates], graph.outputs[sel.outputs]):
+        read[nodes] = True
+    return np.flatnonzero(read[FIRST_INPUT:graph.first_gate]), " (those the selection reads)"
 
 
 def render(graph: Graph, sel: Selection) -> str:
@@ -40,11 +51,13 @@ def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
     if graph.head is not None:
         h = graph.head
         lines.append(f"head: GroupSum k={h.k} tau={h.tau!r} bounds={h.bounds.tolist()} offsets={h.offsets.tolist()}")
+    inputs, which = _shown_inputs(graph, sel)
     if graph.encoding is not None:
         e = graph.encoding
-        lines.append(f"encoding: {e.n_features} features, input i = feature[i] > threshold[i]")
-        lines.extend(f"  x{i}: f{f} > {float(t)!r}" for i, (f, t) in enumerate(zip(e.feature.tolist(), e.threshold)))
-    lines.append("inputs: " + " ".join(node_names(graph, np.arange(graph.n_inputs) + 2)))
+        lines.append(f"encoding: {e.n_features} features, input i = feature[i] > threshold[i]{which}")
+        lines.extend(f"  x{i}: f{f} > {float(t)!r}"
+                     for i, f, t in zip(inputs.tolist(), e.feature[inputs].tolist(), e.threshold[inputs]))
+    lines.append(f"inputs{which}: " + " ".join(node_names(graph, inputs + FIRST_INPUT)))
     yield "\n".join(lines) + "\n"
     layer = gate_layers(graph)
     kind = "layer" if graph.layers is not None else "level"

@@ -46,6 +46,19 @@ def test_golden_cone_text():
     assert dump(five_gates(), "text", select(five_gates(), cone=1)) == (GOLDEN / "five_gates_cone1.txt").read_text()
 
 
+def test_selection_lists_only_the_inputs_it_reads():
+    """A cone's text dump lists the inputs (and thresholds) its gates read, not every input of the model."""
+    g = five_gates()
+    g = g.copy(encoding=Encoding(2, np.array([0, 1, 1], np.int32), np.array([0.5, 1.5, 2.5], np.float32))).verify()
+    text = dump(g, "text", select(g, cone=2))  # y2 = ~g2 = ~or(g0, g1): reads x0, x1, x2
+    assert "inputs (those the selection reads): x0 x1 x2" in text
+    text = dump(g, "text", select(g, cone=3))  # y3 = x2
+    assert "\ninputs (those the selection reads): x2\n" in text and "  x2: f1 > 2.5" in text
+    assert "  x0:" not in text and "  x1:" not in text
+    whole = dump(g, "text")
+    assert "\ninputs: x0 x1 x2\n" in whole and "  x0: f0 > 0.5" in whole
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_dumps_are_deterministic(fmt):
     g = with_extras(random_layered_graph(6, [12, 8, 4], k=2, seed=2))
