@@ -19,7 +19,8 @@ ratios); ``phase_ns_per_row`` times the steps of each block directly (input: pac
 copying; gates; output: the class head) in a ``-DLGCC_PHASE_TIMES`` build, at 512 rows and
 at the main batch; ``features_ns_per_row`` times rows of raw float features beside rows of bits
 under three input encodings of (a)'s inputs (in order, a thermometer code, random features), at
-512 rows and at the main batch.  Each graph is measured in a child process so peak RSS is its own.  Timings
+512 rows and at the main batch; ``one_row_us`` is the best call on a single row (a whole block is
+evaluated).  Each graph is measured in a child process so peak RSS is its own.  Timings
 are the best of several runs (``*_cpu``: process CPU time of the same single-thread
 calls); on a shared machine they are still noisy, so the JSON carries the load average;
 ``median`` repeats the main figures with the median call.
@@ -227,6 +228,7 @@ def child_mnist(rows: int, repeats: int, scale: dict) -> dict:
         res["l3_resident_batch"] = measure_speed(Path(tmp) / "lib", graph.n_inputs, scale["l3_rows"], 3 * repeats)
         res["batch_sweep_ns_per_row"] = batch_sweep(Path(tmp) / "lib", 3 * repeats, scale["sweep_rows"])
         res["phase_ns_per_row"] = phase_times(graph, Path(tmp) / "phases", (scale["sweep_rows"][0], rows), 3 * repeats)
+        res["one_row_us"] = one_row_latency(Path(tmp) / "lib", 200 * repeats)
         res["features_ns_per_row"] = feature_encodings(graph, Path(tmp) / "encodings", (scale["sweep_rows"][0], rows),
                                                        3 * repeats)
         lgir = Path(tmp) / "model_O1.lgir"
@@ -251,6 +253,15 @@ def batch_sweep(outdir: Path, rounds: int, sizes=(512, 2048, 8192, 65536)) -> di
         entries = c_ab.measure([outdir], rows, rounds)["ns_per_row"][str(outdir)]
         sweep[str(rows)] = {kind: v["best"] for kind, v in entries.items()}
     return sweep
+
+
+def one_row_latency(outdir: Path, calls: int) -> dict:
+    """Best microseconds of a call on one row, by entry point: a whole block of samples is evaluated
+    (512 with AVX-512), so this is the latency floor of classifying one sample at a time."""
+    import c_ab  # benchmarks/c_ab.py
+
+    entries = c_ab.entry_calls(outdir, 1, seed=0)
+    return {kind: round(_best(call, calls) * 1e6, 2) for kind, call in entries.items()}
 
 
 def feature_encodings(graph, outdir: Path, sizes, rounds: int) -> dict:

@@ -52,6 +52,7 @@ def test_tiny_run_reports_every_figure():
     assert set(phases) == {"512", "2048"} and all(set(p) == {"bits", "sliced", "packed"} for p in phases.values())
     assert all(set(s) == {"input", "gates", "output"} and all(map(_positive, s.values()))
                for p in phases.values() for s in p.values())
+    assert set(model["one_row_us"]) == {"bits", "sliced", "packed"} and all(map(_positive, model["one_row_us"].values()))
     encodings = model["features_ns_per_row"]  # rows of raw features beside rows of bits, by encoding
     assert set(encodings) == {"in_order", "thermometer", "random"}
     assert all(set(by_rows) == {"512", "2048"} and all(set(t) == {"bits", "features"} and all(map(_positive, t.values()))
