@@ -1,4 +1,4 @@
-"""Graphviz DOT dump: layers as ranks, gate symbols as labels, inputs and outputs marked.
+"""Graphviz DOT dump: layers as ranks, gate names and symbols as labels, inputs and outputs marked.
 
 Inputs are boxes on the top rank, each layer (or logic level) of the selection
 is one ``rank=same`` group, outputs are double circles on the bottom rank.
@@ -53,8 +53,9 @@ def render(graph: Graph, sel: Selection) -> str:
     for ly in np.unique(layer).tolist():
         members = np.flatnonzero(layer == ly)
         lines.append(f"  {{ rank=same; // layer {ly}")
-        lines += [f"    g{gates[m]} [shape=ellipse, label={_quote(SYMBOLS[op[m]])}, tooltip={_quote(NAMES[op[m]])}];"
-                  for m in members.tolist()]
+        for m in members.tolist():  # the gate's name over its symbol: the name finds it in the text dump
+            label = f"g{gates[m]}\\n{SYMBOLS[op[m]]}"
+            lines.append(f"    g{gates[m]} [shape=ellipse, label={_quote(label)}, tooltip={_quote(NAMES[op[m]])}];")
         lines.append("  }")
     an = node_names(graph, graph.a[gates])
     bn = node_names(graph, graph.b[gates])

@@ -86,7 +86,7 @@ def test_graphviz_parses_the_dot(kw):
 def test_dot_marks_ranks_inputs_and_outputs():
     text = dump(five_gates(), "dot")
     assert text.count("rank=same") == 3 and "rank=source" in text and "rank=sink" in text
-    assert 'g1 [shape=ellipse, label="a^b"' in text and "x0 [shape=box" in text
+    assert 'g1 [shape=ellipse, label="g1\\na^b"' in text and "x0 [shape=box" in text
     assert "g4 -> y0 [arrowhead=odot];" in text and 'y3 [shape=doublecircle, label="y3\\nclass 1"];' in text
 
 
