@@ -3,16 +3,17 @@
 ``load_cuda(outdir)`` returns a :class:`CudaModel`.  Inputs are CUDA tensors: rows of bits
 (bool/uint8, ``[N, n_inputs]``), packed words (int64 ``[n_inputs, ceil(N/64)]``, bit j of word
 w = sample 64 w + j, as :func:`lgcc.ir.simulate.pack_rows` makes them) or, for models with an
-input encoding, raw features (float32 ``[N, n_features]``).  Results are CUDA tensors made on
-the caller's current stream: scores int32 ``[N, k]`` (popcount + offset; divide by ``tau`` for
-GroupSum's value), classes int64 ``[N]``.  The library is called through ctypes; its gate
-tables are uploaded once per device.
+input encoding, raw features (floats ``[N, n_features]``, read as float32; uint8 rows of such
+a model must be 0/1).  Results are CUDA tensors made on the caller's current stream: scores
+int32 ``[N, k]`` (popcount + offset; divide by ``tau`` for GroupSum's value), classes int64
+``[N]``.  The library is called through ctypes; its gate tables are uploaded once per device.
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from .elf import elf_problem
 LIBRARY = "libmodel_cuda.so"
 _MODES = {"auto": 0, "straight": 1, "fused": 2, "levels": 3}
 _P, _I64, _SZ = ctypes.c_void_p, ctypes.c_int64, ctypes.c_size_t
+_C_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _torch():
@@ -34,11 +36,37 @@ def _torch():
     return torch
 
 
+def rows_for_packing(x, n_inputs: int, n_features: int) -> tuple[str, Any]:
+    """Classify 2-D rows as ``'bits'`` (bool/uint8) or ``'features'`` (floats) and return them contiguous.
+
+    Floats of any width are features, converted to the float32 the encoder reads (as the C
+    runtime does).  Where the model has an encoding, uint8 rows must be 0/1: pixels 0..255
+    passed as bits would otherwise read as ``x != 0`` instead of the thresholds, silently.
+    """
+    torch = _torch()
+    if x.dtype in (torch.bool, torch.uint8):
+        hint = "; raw features must be floats (x.float())" if n_features and x.shape[1] == n_features else ""
+        if x.shape[1] != n_inputs:
+            raise LgccError(f"expected rows of {n_inputs} input bits, got shape {tuple(x.shape)}{hint}")
+        if x.dtype == torch.uint8 and n_features and x.numel() and int(x.max()) > 1:
+            raise LgccError(f"input bits must be 0 or 1{hint}")
+        return "bits", x.contiguous()
+    if x.dtype.is_floating_point:
+        if not n_features:
+            raise LgccError("this model has no input encoding: pass bits (bool/uint8) or packed int64 words")
+        if x.shape[1] != n_features:
+            raise LgccError(f"expected {n_features} features per row, got shape {tuple(x.shape)}")
+        return "features", x.to(torch.float32).contiguous()
+    raise LgccError(f"unsupported input dtype {x.dtype}: use bool/uint8 rows, float features or int64 words")
+
+
 class CudaModel:
     """A compiled CUDA model; call :meth:`scores`, :meth:`predict`, :meth:`outputs` or :meth:`pack`."""
 
     def __init__(self, outdir: str | Path) -> None:
         outdir = Path(outdir)
+        if outdir.is_file():  # its model.json or libmodel_cuda.so, as lgcc.runtime.load takes libmodel.so
+            outdir = outdir.parent
         meta_path = outdir / "model.json"
         try:
             meta = json.loads(meta_path.read_text())
@@ -48,6 +76,8 @@ class CudaModel:
             raise LgccError(f"{meta_path} is unreadable: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != "lgcc-cuda" or meta.get("version") != 1:
             meta = meta if isinstance(meta, dict) else {}
+            if "abi_version" in meta:  # only the C target's model.json has one
+                raise LgccError(f"{outdir} holds a C model (lgcc compile --target c): load it with lgcc.runtime.load")
             raise LgccError(f"{meta_path} is not an lgcc CUDA model (format {meta.get('format')!r}, "
                             f"version {meta.get('version')!r}); recompile it with this lgcc")
         lib_path = outdir / LIBRARY
@@ -65,6 +95,9 @@ class CudaModel:
             self.n_features: int = int(meta["encoding"]["n_features"]) if meta.get("encoding") else 0
             #: The user's label of each class index (``lgcc train`` records them), else None.
             self.class_labels: list | None = meta.get("class_labels")
+            prefix = meta["prefix"]  # names the library's symbols: a C identifier, or no lookup makes sense
+            if not isinstance(prefix, str) or not _C_NAME.fullmatch(prefix):
+                raise ValueError(f"prefix {prefix!r} is not a C identifier")
         except (KeyError, TypeError, ValueError) as exc:
             raise LgccError(f"{meta_path} is damaged (field {exc}); recompile the model with this lgcc") from None
         problem = elf_problem(lib_path, "lgcc compile --target cuda --build")  # dlopen of a truncated one: SIGBUS
@@ -75,7 +108,8 @@ class CudaModel:
                 self._lib = ctypes.CDLL(dl_name)
             except OSError as exc:
                 raise LgccError(f"cannot load {lib_path}: {str(exc).replace(dl_name, str(lib_path))}") from None
-        self._fn = self._bind(str(meta["prefix"]))
+        self._fn = self._bind(prefix)
+        self._check_dims(meta_path)
         self._handles: dict[int, ctypes.c_void_p] = {}
         self._mode = 0
 
@@ -86,6 +120,7 @@ class CudaModel:
             "set_mode": ([_P, ctypes.c_int], ctypes.c_int),
             "mode": ([_P], ctypes.c_int),
             "error_string": ([ctypes.c_int], ctypes.c_char_p),
+            "dims": ([ctypes.POINTER(_I64)], None),
             "workspace_size": ([_P, _I64], _SZ),
             "pack_rows": ([_P, _P, _I64, _I64, _P, _I64, _P], ctypes.c_int),
             "pack_features": ([_P, _P, _I64, _I64, _P, _I64, _P], ctypes.c_int),
@@ -101,6 +136,18 @@ class CudaModel:
             fn.argtypes, fn.restype = args, res
             fns[name] = fn
         return fns
+
+    def _check_dims(self, meta_path: Path) -> None:
+        """Refuse a model.json that describes another model than the library: shapes taken from it
+        would make the kernels read and write past the caller's arrays."""
+        dims = (_I64 * 4)()
+        self._fn["dims"](dims)
+        built = dict(zip(("inputs", "outputs", "classes", "features"), dims))
+        said = {"inputs": self.n_inputs, "outputs": self.n_outputs, "classes": self.k, "features": self.n_features}
+        wrong = [f"{said[key]} {key} (the library has {built[key]})" for key in said if said[key] != built[key]]
+        if wrong:
+            raise LgccError(f"{meta_path} does not describe {LIBRARY} beside it: it says {', '.join(wrong)}; "
+                            "compile the model again into this folder")
 
     # ------------------------------------------------------------ plumbing
     def _check(self, rc: int, what: str) -> None:
@@ -151,27 +198,13 @@ class CudaModel:
         x = self._need_cuda(x, "input")
         if x.dim() != 2:
             raise LgccError(f"expected a 2-D input, got shape {tuple(x.shape)}")
+        kind, x = rows_for_packing(x, self.n_inputs, self.n_features)
         n = int(x.shape[0])
         words = torch.empty((self.n_inputs, (n + 63) // 64), dtype=torch.int64, device=x.device)
         h = self._handle(x.device.index)
-        if x.dtype in (torch.bool, torch.uint8):
-            if x.shape[1] != self.n_inputs:
-                raise LgccError(f"expected rows of {self.n_inputs} input bits, got shape {tuple(x.shape)}")
-            x = x.contiguous()
-            rc = self._fn["pack_rows"](h, x.data_ptr(), n, x.shape[1], words.data_ptr(), words.shape[1],
-                                       self._stream(x.device))
-            self._check(rc, "packing rows")
-        elif x.dtype == torch.float32:
-            if not self.n_features:
-                raise LgccError("this model has no input encoding: pass bits (bool/uint8) or packed int64 words")
-            if x.shape[1] != self.n_features:
-                raise LgccError(f"expected {self.n_features} features per row, got shape {tuple(x.shape)}")
-            x = x.contiguous()
-            rc = self._fn["pack_features"](h, x.data_ptr(), n, x.shape[1], words.data_ptr(), words.shape[1],
-                                           self._stream(x.device))
-            self._check(rc, "encoding features")
-        else:
-            raise LgccError(f"unsupported input dtype {x.dtype}: use bool/uint8 rows, float32 features or int64 words")
+        fn = "pack_rows" if kind == "bits" else "pack_features"
+        rc = self._fn[fn](h, x.data_ptr(), n, x.shape[1], words.data_ptr(), words.shape[1], self._stream(x.device))
+        self._check(rc, "packing rows" if kind == "bits" else "encoding features")
         return words, n
 
     def _words(self, x, n_samples: int | None) -> tuple[Any, int]:
@@ -272,5 +305,8 @@ class CudaModel:
 
 
 def load_cuda(outdir: str | Path) -> CudaModel:
-    """Load ``OUTDIR/libmodel_cuda.so`` (from ``lgcc compile MODEL --target cuda --build -o OUTDIR``)."""
+    """Load ``OUTDIR/libmodel_cuda.so`` (from ``lgcc compile MODEL --target cuda --build -o OUTDIR``).
+
+    ``outdir`` may also name a file in that folder (its ``libmodel_cuda.so`` or ``model.json``).
+    """
     return CudaModel(outdir)

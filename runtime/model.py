@@ -62,6 +62,8 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
     else:
         lib, meta = path, path.with_name("model.json")
     if not lib.is_file():
+        if (lib.parent / "libmodel_cuda.so").is_file():  # what `lgcc compile --target cuda --build` leaves
+            raise RuntimeModelError(f"{lib.parent} holds a CUDA model: load it with lgcc.runtime.load_cuda")
         raise RuntimeModelError(f"{lib}: no such library (expected the output folder of 'lgcc compile --target c')")
     if not meta.is_file() and lib.suffix != ".so":
         raise RuntimeModelError(f"{lib}: not a compiled model; give the output folder of "

@@ -27,10 +27,10 @@ def nvcc_path() -> str | None:
 
 
 def parse_arch(spec: str) -> list[str]:
-    """``'sm_80,sm_90'`` -> ``['80', '90']`` (also accepts ``80``, ``sm_90a``, ``compute_80``)."""
+    """``'sm_80,sm_90'`` -> ``['80', '90']`` (also accepts ``80``, ``sm_90a``, ``sm_100f``, ``compute_80``)."""
     out = []
     for part in str(spec).split(","):
-        m = re.fullmatch(r"\s*(?:sm_|compute_)?(\d{2,3}a?)\s*", part)
+        m = re.fullmatch(r"\s*(?:sm_|compute_)?(\d{2,3}[af]?)\s*", part)
         if not m:
             raise LgccError(f"--arch: {part.strip()!r} is not a CUDA architecture like sm_80 or sm_90")
         out.append(m.group(1))
@@ -40,9 +40,14 @@ def parse_arch(spec: str) -> list[str]:
 
 
 def gencode_flags(arch: list[str]) -> list[str]:
-    """One cubin per architecture, plus PTX of the newest so later GPUs can JIT it."""
+    """One cubin per architecture, plus PTX of the newest so later GPUs can JIT it.
+
+    The PTX is the newest plain ``compute_NN`` whatever the order given: the arch-specific
+    (``90a``) and family (``100f``) variants do not run on later GPUs, so PTX of one of them
+    would leave those GPUs without any kernel.
+    """
     flags = [f"-gencode=arch=compute_{a},code=sm_{a}" for a in arch]
-    newest = arch[-1]
+    newest = max((a.rstrip("af") for a in arch), key=int)
     flags.append(f"-gencode=arch=compute_{newest},code=compute_{newest}")
     return flags
 

@@ -31,7 +31,7 @@ def _ptr(a: np.ndarray | None) -> int | None:
 class Emulator:
     """A rendered model compiled for the CPU; methods mirror :class:`lgcc.runtime.cuda.CudaModel`."""
 
-    def __init__(self, lib_path: Path, prefix: str, n_inputs: int, n_outputs: int, k: int) -> None:
+    def __init__(self, lib_path: Path, prefix: str, n_inputs: int, n_outputs: int, k: int, device: int = 0) -> None:
         self._lib = ctypes.CDLL(str(lib_path))
         sig = {
             "create": ([ctypes.c_int, ctypes.POINTER(_P)], ctypes.c_int),
@@ -51,12 +51,16 @@ class Emulator:
             self._fn[name] = fn
         self.n_inputs, self.n_outputs, self.k = n_inputs, n_outputs, k
         self._h = _P()
-        self._call("create", 0, ctypes.byref(self._h))
+        self._call("create", device, ctypes.byref(self._h))
 
     def _call(self, name: str, *args) -> None:
         rc = self._fn[name](*args)
         if rc:
             raise WorkFailed(f"{name} returned error code {rc}")
+
+    def current_device(self) -> int:
+        """The calling thread's current device in the stand-in runtime (API calls must leave it alone)."""
+        return int(self._lib.lgcc_fake_get_device())
 
     def set_mode(self, mode: str) -> None:
         """Force an execution shape ('auto', 'straight', 'fused', 'levels')."""
@@ -117,8 +121,11 @@ class Emulator:
 
 
 def build_emulator(files: dict[str, str], workdir: Path, prefix: str, n_inputs: int, n_outputs: int,
-                   k: int) -> Emulator:
-    """Write ``files`` (from :func:`render`) into ``workdir`` and compile them for the CPU."""
+                   k: int, device: int = 0) -> Emulator:
+    """Write ``files`` (from :func:`render`) into ``workdir`` and compile them for the CPU.
+
+    ``device`` (0 or 1: the stand-in has two) is the one the model is created on.
+    """
     cxx, cc = shutil.which("g++"), shutil.which("gcc")
     if not cxx or not cc:
         raise LgccError("the CUDA emulation needs gcc and g++ on PATH")
@@ -136,4 +143,4 @@ def build_emulator(files: dict[str, str], workdir: Path, prefix: str, n_inputs: 
         res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
         if res.returncode:
             raise WorkFailed(f"emulation build failed: {' '.join(cmd)}\n{res.stderr[-2000:]}")
-    return Emulator(workdir / "libemulate.so", prefix, n_inputs, n_outputs, k)
+    return Emulator(workdir / "libemulate.so", prefix, n_inputs, n_outputs, k, device)

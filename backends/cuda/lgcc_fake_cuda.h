@@ -42,8 +42,10 @@ struct uint3 { unsigned x, y, z; };
 struct dim3 { unsigned x, y, z; };
 
 namespace lgcc_fake {
-/* Shared memory of an H100 (bytes) and a small multiprocessor count, so grids stay small. */
-constexpr int kOptin = 227 * 1024, kPerSm = 228 * 1024, kSms = 2;
+/* Shared memory of an H100 (bytes) and a small multiprocessor count, so grids stay small;
+ * two "devices" (one memory) so a call can be seen to give back the caller's current device. */
+constexpr int kOptin = 227 * 1024, kPerSm = 228 * 1024, kSms = 2, kDevices = 2;
+inline thread_local int current_device = 0;
 struct Ctx {
   unsigned char* shared = nullptr;
   pthread_barrier_t* barrier = nullptr;
@@ -99,8 +101,14 @@ inline void __syncthreads() {
   pthread_barrier_wait(lgcc_fake::ctx.barrier);
 }
 
-inline cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidValue; }
-inline cudaError_t cudaGetDevice(int* device) { *device = 0; return cudaSuccess; }
+inline cudaError_t cudaSetDevice(int device) {
+  if (device < 0 || device >= lgcc_fake::kDevices) return cudaErrorInvalidValue;
+  lgcc_fake::current_device = device;
+  return cudaSuccess;
+}
+inline cudaError_t cudaGetDevice(int* device) { *device = lgcc_fake::current_device; return cudaSuccess; }
+/* The calling thread's current device, for tests (emitted even unused; inline, so two models link). */
+extern "C" __attribute__((used)) inline int lgcc_fake_get_device(void) { return lgcc_fake::current_device; }
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }
 inline const char* cudaGetErrorString(cudaError_t) { return "fake CUDA error"; }
 inline cudaError_t cudaMalloc(void** p, size_t n) {

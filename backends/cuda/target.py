@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"also run nvcc to build {LIBRARY} (loadable with lgcc.runtime.load_cuda)")
     group.add_argument("--straight-max-gates", type=int, default=STRAIGHT_MAX_GATES, metavar="N",
                        help="generate straight-line kernels for models up to this many gates "
-                            f"(default {STRAIGHT_MAX_GATES}; larger ones use gate tables only)")
+                            f"(default {STRAIGHT_MAX_GATES}; larger ones use gate tables only; nvcc time "
+                            "grows faster than the gates: 6 s for 2,000, 107 s for 20,000 on 2 cores)")
 
 
 def model_json(graph: Graph, prefix: str, straight: bool, n_slots: int, depth: int,

@@ -126,6 +126,16 @@ def test_arch_parsing():
     assert np.all([f.startswith("-gencode") for f in flags])
 
 
+def test_ptx_is_the_newest_portable_architecture():
+    """PTX was of the last one listed: compute_80 for 'sm_90,sm_80', and compute_90a (no use on later GPUs)."""
+    assert build.gencode_flags(["90", "80"])[-1] == "-gencode=arch=compute_90,code=compute_90"
+    assert build.gencode_flags(["80", "90a"]) == ["-gencode=arch=compute_80,code=sm_80",
+                                                  "-gencode=arch=compute_90a,code=sm_90a",
+                                                  "-gencode=arch=compute_90,code=compute_90"]
+    assert build.parse_arch("sm_100f,sm_90a") == ["100f", "90a"]  # CUDA 12.9+ family targets
+    assert build.gencode_flags(build.parse_arch("sm_100f,sm_90a"))[-1] == "-gencode=arch=compute_100,code=compute_100"
+
+
 def test_cli_compile_target_cuda(tmp_path, capsys):
     from lgcc.cli import main
     from lgcc.loading import save_graph

@@ -120,3 +120,50 @@ def test_head_with_more_pieces_than_one_round(tmp_path):
     emu = build_emulator(files, tmp_path, "lgcc_model", 32, 17000, 4)
     bits = np.random.default_rng(3).integers(0, 2, (100, 32)).astype(np.uint8)
     _check(graph, emu, bits, modes=("fused", "levels"))
+
+
+def test_calls_give_back_the_callers_current_device(tmp_path):
+    """Every API call used to cudaSetDevice(model's device) and leave it: torch's next allocation on
+    'cuda' then went to the model's GPU.  The stand-in has two devices to show it."""
+    graph = random_layered_graph(8, [40, 12], k=3, seed=10)
+    files = render(graph, CudaOptions(straight_max_gates=0))
+    emu = build_emulator(files, tmp_path, "lgcc_model", 8, 12, 3, device=1)
+    assert emu.current_device() == 0
+    bits = np.random.default_rng(4).integers(0, 2, (70, 8)).astype(np.uint8)
+    for mode in ("fused", "levels"):
+        emu.set_mode(mode)
+        words = emu.pack_rows(bits)
+        scores, _ = emu.scores(words, 70)
+        emu.outputs(words)
+        assert np.array_equal(scores, sim.scores(graph, bits))
+        assert emu.current_device() == 0, mode
+
+
+def test_loader_refuses_a_model_json_of_another_model(tmp_path, monkeypatch):
+    """Two models of the default prefix: load_cuda took the shapes of whichever model.json lay beside the
+    library, and the kernels then read and wrote past the caller's arrays.  The library (here its
+    CPU build, which loads without a GPU) now says what it was built for."""
+    import json
+    import shutil as sh
+
+    torch = pytest.importorskip("torch")
+    from lgcc.backends.cuda.target import model_json
+    from lgcc.ir.errors import LgccError
+    from lgcc.runtime import load_cuda
+
+    built = random_layered_graph(8, [40, 12], k=3, seed=11)
+    other = random_layered_graph(10, [40, 12], k=4, seed=12)
+    _emulator(built, tmp_path / "emu")
+    out = tmp_path / "out"
+    out.mkdir()
+    sh.copy(tmp_path / "emu" / "libemulate.so", out / "libmodel_cuda.so")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for graph in (built, other):
+        meta = model_json(graph, "lgcc_model", True, 0, 2, "libmodel_cuda.so", ["sm_90"])
+        (out / "model.json").write_text(json.dumps(meta))
+        if graph is built:
+            assert load_cuda(out).n_inputs == 8
+        else:
+            with pytest.raises(LgccError, match=r"says 10 inputs \(the library has 8\), 4 classes \(the library "
+                                                r"has 3\); compile the model again"):
+                load_cuda(out)

@@ -90,6 +90,13 @@ def test_trained_model_matches_torch_eval(trained):
     assert np.array_equal(pred, ref)
 
 
+def test_float64_features_are_read_as_float32(trained):
+    tm, model = trained
+    model.set_mode("auto")
+    x = torch.from_numpy(tm.features).cuda()
+    assert torch.equal(model.predict(x.double()), model.predict(x))
+
+
 def test_graph_without_head_constants_and_input_outputs(tmp_path):
     g = random_layered_graph(12, [30, 20], seed=12)
     outputs = np.concatenate([g.outputs, [0, 1, 2, 5]]).astype(np.int32)
