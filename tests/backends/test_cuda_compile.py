@@ -147,3 +147,25 @@ def test_cli_compile_target_cuda(tmp_path, capsys):
     meta = json.loads((tmp_path / "out" / "model.json").read_text())
     assert meta["prefix"] == "tiny" and meta["n_gates"] == 60
     assert "int tiny_scores(" in (tmp_path / "out" / "model.h").read_text()
+
+
+@needs_nvcc
+def test_benchmark_measures_compile_seconds_without_a_gpu(tmp_path):
+    """benchmarks/cuda_backend.py on a machine without a GPU still measures what needs none: compiling."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: the benchmark runs in full (scripts/gpu_check.sh)")
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "cuda_backend.py"
+    r = subprocess.run([sys.executable, str(script), "--big-gates", "2000", "--out", str(tmp_path / "r.json")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["skipped"].endswith("compile seconds only")
+    for key in ("mnist_6x4000", "random_5M"):
+        assert result[key]["compile_seconds"] > 0 and result[key]["nvcc_seconds"] > 0
+    assert result["random_5M"]["gates"] == 2000
