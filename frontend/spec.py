@@ -31,12 +31,13 @@ LayerSpec = dict[str, Any]
 
 
 def _unwrap(model: nn.Module) -> list[nn.Module]:
-    """The layers of a model: children of a Sequential (DDP / compiled wrappers removed)."""
+    """The layers of a model: children of a Sequential, nested Sequentials spliced in order
+    (``Sequential(encoder, Sequential(*logic_layers), head)``), DDP / compiled wrappers removed."""
     while hasattr(model, "module") and isinstance(model.module, nn.Module):  # DistributedDataParallel
         model = model.module
     model = getattr(model, "_orig_mod", model)  # torch.compile
     if isinstance(model, nn.Sequential):
-        return list(model.children())
+        return [layer for child in model.children() for layer in _unwrap(child)]
     return [model]
 
 

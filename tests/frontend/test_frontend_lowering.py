@@ -120,6 +120,17 @@ def test_difflogic_like_model_imports_without_difflogic():
     assert torch.equal(rebuilt(x), out) and isinstance(rebuilt[1], LogicLayer)
 
 
+def test_nested_sequentials_lower_and_save_as_the_flat_model(tmp_path):
+    """Sequential(encoder, Sequential(*layers), head), a common way to write a model, is the flat one."""
+    flat = _model(seed=4)
+    nested = nn.Sequential(flat[0], nn.Sequential(*flat[1:-1]), flat[-1]).eval()
+    g1, g2 = lower(flat), lower(nested)
+    for name in ("op", "a", "b", "outputs", "layers"):
+        assert np.array_equal(getattr(g1, name), getattr(g2, name))
+    x = torch.randn(50, 8)
+    assert torch.equal(lgcc.load(lgcc.save(nested, tmp_path / "n.pt")).eval()(x), flat(x))
+
+
 def test_unsupported_models_are_clear_errors():
     with pytest.raises(LgccError, match="cannot describe layer Linear"):
         lower(nn.Sequential(nn.Linear(3, 3)))
