@@ -195,6 +195,30 @@ def test_example_program(outdir, graph, tmp_path):
     (tmp_path / "bad.txt").write_text("0101\n")
     bad = subprocess.run([str(exe), str(tmp_path / "bad.txt")], capture_output=True, text=True)
     assert bad.returncode == 2 and "fewer bits" in bad.stderr
+    no_enc = subprocess.run([str(exe), "-f", str(tmp_path / "samples.txt")], capture_output=True, text=True)
+    assert no_enc.returncode == 2 and "no input encoding" in no_enc.stderr
+
+
+def test_example_program_reads_raw_features(graph, tmp_path):
+    """classify -f: a CSV of raw features, thresholded inside the library (a model with an encoding)."""
+    if shutil.which("make") is None:
+        pytest.skip("make not installed")
+    rng = np.random.default_rng(6)
+    enc = Encoding(7, np.repeat(np.arange(7, dtype=np.int32), 3), rng.normal(size=21).astype(np.float32))
+    g = graph.copy(encoding=enc).verify()
+    out, exe = tmp_path / "model", tmp_path / "classify"
+    write_library(g, out, isa="portable", extra_flags=FAST)
+    subprocess.run(["make", "-s", "-C", str(EXAMPLE), f"MODEL={out}", f"OUT={exe}"], check=True, capture_output=True)
+    x = rng.normal(size=(150, 7)).astype(np.float32)
+    lines = [", ".join(repr(float(v)) for v in row) if i % 2 else "\t".join(f"{v:.9g}" for v in row)
+             for i, row in enumerate(x)]  # commas and tabs; float32 values printed exactly
+    (tmp_path / "x.csv").write_text("\n".join(lines[:75]) + "\n\n" + "\n".join(lines[75:]) + "\n")
+    res = subprocess.run([str(exe), "-f", str(tmp_path / "x.csv"), "2"], capture_output=True, text=True, check=True)
+    np.testing.assert_array_equal(np.array(res.stdout.split(), dtype=np.int64), sim.predict(g, sim.encode(g, x)))
+    for text, msg in (("1 2 3\n", "fewer numbers"), ("1 2 3 4 5 6 7 8\n", "more numbers"), ("1 2 x\n", "not a number")):
+        (tmp_path / "bad.csv").write_text(text)
+        bad = subprocess.run([str(exe), "-f", str(tmp_path / "bad.csv")], capture_output=True, text=True)
+        assert bad.returncode == 2 and msg in bad.stderr, bad.stderr
 
 
 def test_two_prefixes_link_into_one_program(graph, tmp_path):
