@@ -150,8 +150,8 @@ class CompiledModel:
         """Classify ``x`` as bits or features and return a C-contiguous array of the right dtype."""
         x = _as_numpy(x)
         if x.ndim != 2:
-            hint = {0: "", 1: " (use x[None] for one sample)"}.get(x.ndim, " (flatten each sample: "
-                                                                     "x.reshape(len(x), -1))")
+            hint = (" (use x[None] for one sample)" if x.ndim == 1
+                    else " (flatten each sample: x.reshape(len(x), -1))" if x.ndim > 2 else "")
             raise RuntimeModelError(f"expected a 2-D batch of {self._takes()}; got shape {x.shape}{hint}")
         if x.dtype.kind == "f":
             if self.n_features is None:

@@ -87,6 +87,11 @@ def machine_runs(isa: str) -> bool:
     return _CPU_FLAG[isa] in cpu_flags()
 
 
+def runnable_isas() -> list[str]:
+    """The ISAs a native build on this machine can produce and run: portable and the x86 ones it has."""
+    return [isa for isa in ("portable", "sse2", "avx2", "avx512") if machine_runs(isa)]
+
+
 def resolve_isa(isa: str, cc: list[str]) -> str:
     """``auto`` -> the best ISA that both this machine and the compiler support."""
     if isa not in ISAS:

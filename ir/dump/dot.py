@@ -35,7 +35,7 @@ def render(graph: Graph, sel: Selection) -> str:
              "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
     inside = np.zeros(graph.n_nodes, dtype=bool)
     inside[ids] = True
-    refs = np.unique(np.concatenate([graph.a[gates], graph.b[gates], graph.outputs[sel.outputs]]).astype(np.int64))
+    refs = np.flatnonzero(sel.reads(graph))
     inputs = refs[refs < fg]
     outside = refs[(refs >= fg) & ~inside[refs]]
     names = graph.meta_names("input_names")

@@ -66,9 +66,8 @@ def render_chunks(graph: Graph, sel: Selection) -> Iterator[str]:
 def _nodes(graph: Graph, sel: Selection) -> Iterator[str]:
     """Node elements: the shown constants and inputs, gates, then the selected outputs."""
     fg, gates = graph.first_gate, sel.gates
-    shown = np.zeros(graph.n_nodes, dtype=bool)  # as in to_networkx: the selection and what it reads
-    for nodes in (fg + gates, graph.a[gates], graph.b[gates], graph.outputs[sel.outputs]):
-        shown[nodes] = True
+    shown = sel.reads(graph)  # as in to_networkx: the selection and what it reads
+    shown[fg + gates] = True
     if gates.size == graph.n_gates:
         shown[:fg] = True  # the whole graph: every constant and input, used or not
     selected = np.zeros(graph.n_nodes, dtype=bool)

@@ -30,6 +30,13 @@ class Selection:
     outputs: np.ndarray
     what: str = "whole graph"
 
+    def reads(self, graph: Graph) -> np.ndarray:
+        """bool[n_nodes]: the nodes the selected gates and outputs read (their operands and sources)."""
+        read = np.zeros(graph.n_nodes, dtype=bool)
+        for nodes in (graph.a[self.gates], graph.b[self.gates], graph.outputs[self.outputs]):
+            read[nodes] = True
+        return read
+
 
 def gate_layers(graph: Graph) -> np.ndarray:
     """Layer index of every gate: from ``graph.layers`` metadata, else logic level - 1."""
@@ -107,7 +114,7 @@ def select(graph: Graph, layers: str | None = None, cone: int | None = None,
         gl = gate_layers(graph)
         gates &= (gl >= start) & (gl < stop)
         # only the outputs that the range's own gates drive: any other would stand for a gate not shown
-        # (a DOT dump of layer 0 drew every output of the network and a placeholder for each source)
+        # (a DOT dump would draw a grey placeholder for each such output's source)
         src = graph.outputs[outputs].astype(np.int64) - graph.first_gate
         outputs = outputs[(src >= 0) & gates[np.maximum(src, 0)]]
         unit = "layers" if graph.layers is not None else "levels (the graph has no layer metadata)"

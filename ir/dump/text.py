@@ -33,10 +33,7 @@ def _shown_inputs(graph: Graph, sel: Selection) -> tuple[np.ndarray, str]:
     selected gates and outputs read (a cone of a 784-input model need not list 784 thresholds)."""
     if sel.gates.size == graph.n_gates and sel.outputs.size == graph.n_outputs:
         return np.arange(graph.n_inputs), ""
-    read = np.zeros(graph.n_nodes, dtype=bool)
-    for nodes in (graph.a[sel.gates], graph.b[sel.gates], graph.outputs[sel.outputs]):
-        read[nodes] = True
-    return np.flatnonzero(read[FIRST_INPUT:graph.first_gate]), " (those the selection reads)"
+    return np.flatnonzero(sel.reads(graph)[FIRST_INPUT:graph.first_gate]), " (those the selection reads)"
 
 
 def render(graph: Graph, sel: Selection) -> str:

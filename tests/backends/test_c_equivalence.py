@@ -21,7 +21,7 @@ from lgcc.runtime import load
 
 sim = importlib.import_module("lgcc.ir.simulate")
 BATCHES = (1, 63, 64, 65, 255, 257, 1000)
-RUNNABLE = [isa for isa in ("portable", "sse2", "avx2", "avx512") if cbuild.machine_runs(isa)]
+RUNNABLE = cbuild.runnable_isas()
 FAST = ("-O1",)  # small test models: compile quickly
 
 

@@ -18,7 +18,7 @@ from lgcc.ir.graph import FIRST_INPUT, Encoding, Graph
 from lgcc.runtime import load
 
 render = importlib.import_module("lgcc.backends.c.render")
-RUNNABLE = [isa for isa in ("portable", "sse2", "avx2", "avx512") if cbuild.machine_runs(isa)]
+RUNNABLE = cbuild.runnable_isas()
 FG = {"contig": render.FG_CONTIG, "span": render.FG_SPAN, "gather": render.FG_GATHER, "zero": render.FG_ZERO}
 
 
