@@ -17,6 +17,7 @@ _EXPORTS = {
     "save": "checkpoint", "load": "checkpoint", "read_checkpoint": "checkpoint",
     "lower": "lowering", "lower_checkpoint": "lowering", "lower_spec": "lowering",
     "model_spec": "spec", "build_model": "spec", "from_difflogic": "spec",
+    "PackBitsTensor": "packbits", "CompiledLogicNet": "compiled",
     "make_model": "training", "train_loop": "training", "evaluate": "training", "TrainConfig": "training",
 }
 

@@ -17,6 +17,8 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Encoding
 
+from .packbits import PackBitsTensor
+
 
 class Thresholds(nn.Module):
     """Fixed thresholds: ``(batch, n_features)`` raw features -> ``(batch, n_bits)`` 0/1 floats.
@@ -47,6 +49,9 @@ class Thresholds(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Bits ``x[:, feature] > threshold`` as 0/1 values."""
+        if isinstance(x, PackBitsTensor):
+            raise LgccError("an input encoding reads float features, not a PackBitsTensor: encode first, "
+                            "then pack the bits (PackBitsTensor(encoder(x).bool())) and run the layers after it")
         if x.dim() != 2 or x.shape[1] != self.n_features:
             raise LgccError(f"expected features of shape (batch, {self.n_features}), got {tuple(x.shape)}")
         return (x.to(torch.float32)[:, self.feature] > self.threshold).to(self.dtype)

@@ -34,6 +34,7 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 
 from .device import checked_device
+from .packbits import PackBitsTensor, eval_layer
 from .relaxation import (GradFactor, PolyLayerFunction, case_coefficients, hard_coefficients, hard_ops,
                          poly_forward, python_forward, soft_coefficients)
 
@@ -171,8 +172,10 @@ class LogicLayer(nn.Module):
             raise LgccError("implementation='cuda' needs CUDA tensors; move the model and data with .to('cuda')")
         return impl
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Relaxed gates in training mode, the argmax gates in eval mode."""
+    def forward(self, x: torch.Tensor | PackBitsTensor) -> torch.Tensor | PackBitsTensor:
+        """Relaxed gates in training mode, the argmax gates in eval mode (also on a PackBitsTensor)."""
+        if isinstance(x, PackBitsTensor):
+            return self._forward_packed(x)
         if x.dim() != 2 or x.shape[1] != self.in_dim:
             raise LgccError(f"LogicLayer expected input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
         if not x.is_floating_point():
@@ -208,6 +211,23 @@ class LogicLayer(nn.Module):
         return cuda_ext.logic_layer_cuda(x, self.a, self.b, coeffs, self._rev)
 
     @torch.no_grad()
+    def _forward_packed(self, x: PackBitsTensor) -> PackBitsTensor:
+        """The argmax gates on packed bits: the CUDA extension's kernel for int64 CUDA words, else torch."""
+        if self.training:
+            raise LgccError("a PackBitsTensor runs the discrete network only: call model.eval() first")
+        if x.n_inputs != self.in_dim:
+            raise LgccError(f"LogicLayer expected {self.in_dim} inputs per sample, the PackBitsTensor has {x.n_inputs}")
+        if x.device != self.a.device:
+            raise LgccError(f"the PackBitsTensor is on {x.device}, the model on {self.a.device}: "
+                            "pack on the model's device (PackBitsTensor(bits, device=...)) or move the model")
+        if (x.t.is_cuda and x.t.dtype == torch.int64 and self.implementation in ("auto", "cuda")
+                and _cuda_ext_available()):
+            from . import cuda_ext
+
+            return PackBitsTensor.from_words(cuda_ext.eval_packed(x.t, self.a, self.b, self.ops()), x.n_samples)
+        return eval_layer(x, self.a, self.b, self.ops())
+
+    @torch.no_grad()
     def _forward_discrete(self, x: torch.Tensor, impl: str) -> torch.Tensor:
         """Eval mode: every neuron is its argmax gate (exact 0/1 outputs on 0/1 inputs)."""
         if impl == "python":  # the reference mixture with one-hot gate probabilities
@@ -233,8 +253,10 @@ class GroupSum(nn.Module):
             raise LgccError(f"GroupSum needs k >= 1 and tau > 0, got k={k}, tau={tau}")
         self.k, self.tau = int(k), float(tau)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, n)`` -> ``(batch, k)`` class scores."""
+    def forward(self, x: torch.Tensor | PackBitsTensor) -> torch.Tensor:
+        """``(batch, n)`` -> ``(batch, k)`` class scores; on a PackBitsTensor, int32 counts (not divided by tau)."""
+        if isinstance(x, PackBitsTensor):
+            return x.group_sum(self.k)
         if x.shape[-1] % self.k:
             raise LgccError(f"GroupSum: {x.shape[-1]} inputs cannot be split into {self.k} equal classes")
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau

@@ -59,8 +59,9 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
     path = Path(path)
     if path.is_dir():
         lib, meta = path / "libmodel.so", path / "model.json"
-    else:
-        lib, meta = path, path.with_name("model.json")
+    else:  # a library saved by CompiledLogicNet.compile keeps its model.json as NAME.json beside it
+        lib = path
+        meta = path.with_suffix(".json") if path.with_suffix(".json").is_file() else path.with_name("model.json")
     if not lib.is_file():
         if (lib.parent / "libmodel_cuda.so").is_file():  # what `lgcc compile --target cuda --build` leaves
             raise RuntimeModelError(f"{lib.parent} holds a CUDA model: load it with lgcc.runtime.load_cuda")
@@ -69,7 +70,8 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
         raise RuntimeModelError(f"{lib}: not a compiled model; give the output folder of "
                                 "'lgcc compile --target c' (or its libmodel.so)")
     if not meta.is_file():
-        raise RuntimeModelError(f"{meta}: missing; it is written beside libmodel.so by 'lgcc compile --target c'")
+        raise RuntimeModelError(f"{meta}: missing; it is written beside libmodel.so by 'lgcc compile --target c' "
+                                f"(a library saved by CompiledLogicNet.compile keeps it as {lib.stem}.json)")
     return lib, meta
 
 

@@ -72,10 +72,14 @@ if [ -f benchmarks/train_speed.py ] && "$PY" benchmarks/train_speed.py --help 2>
   TRAIN_RC=$?
 fi
 
-"$PY" - "$WORK" "$SUMMARY" "$TEST_RC" "$BENCH_RC" "$TRAIN_RC" "$START" <<'PYEOF'
+echo "gpu_check: PackBitsTensor on cuda"
+timeout 45 "$PY" benchmarks/inference_api.py --device cuda --rounds 3 >"$WORK/inference_api.json" 2>"$WORK/inference_api.log"
+INFER_RC=$?
+
+"$PY" - "$WORK" "$SUMMARY" "$TEST_RC" "$BENCH_RC" "$TRAIN_RC" "$START" "$INFER_RC" <<'PYEOF'
 import json, sys, time, xml.etree.ElementTree as ET
 from pathlib import Path
-work, summary, test_rc, bench_rc, train_rc, start = sys.argv[1:]
+work, summary, test_rc, bench_rc, train_rc, start, infer_rc = sys.argv[1:]
 work = Path(work)
 import torch
 out = {"device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
@@ -105,13 +109,15 @@ if int(train_rc) == -1:
 else:
     out["train_speed"] = load("train_speed.json") or {"exit_code": int(train_rc),
         "log_tail": (work / "train_speed.log").read_text(errors="replace")[-2000:]}
+out["inference_api"] = load("inference_api.json") or {"exit_code": int(infer_rc),
+    "log_tail": (work / "inference_api.log").read_text(errors="replace")[-2000:]}
 out["seconds"] = round(time.time() - int(start), 1)
 out["ok"] = int(test_rc) == 0 and int(bench_rc) in (0, 1)
 Path(summary).write_text(json.dumps(out, indent=1) + "\n")
 print(f"gpu_check: summary in {summary} ({out['seconds']} s, tests exit {test_rc}, benchmark exit {bench_rc})")
 PYEOF
 # Keep the full logs beside the summary (the device machine's $OUT comes back to the caller).
-for f in pytest.log cuda_backend.log train_speed.log; do
+for f in pytest.log cuda_backend.log train_speed.log inference_api.log; do
   [ -f "$WORK/$f" ] && cp "$WORK/$f" "$(dirname "$SUMMARY")/gpu_check_$f"
 done
 [ "$TEST_RC" -eq 0 ]

@@ -1,4 +1,4 @@
-"""``implementation='cuda'`` agrees with ``'cpu'``: forward, gradients, eval mode, packed bits (GPU only)."""
+"""``implementation='cuda'`` agrees with ``'cpu'``: forward, gradients, eval mode, packed bits, PackBitsTensor (GPU only)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from lgcc.frontend import cuda_ext
-from lgcc.frontend.layers import LogicLayer
+from lgcc.frontend.layers import GroupSum, LogicLayer
+from lgcc.frontend.packbits import PackBitsTensor
 
 sim = importlib.import_module("lgcc.ir.simulate")
 
@@ -93,3 +94,15 @@ def test_packed_eval_group_sum_and_packing(n):
     assert np.array_equal(sim.unpack_rows(got, n), sim.unpack_rows(expect, n))
     scores = cuda_ext.group_sum_packed(out, 5, n)
     assert np.array_equal(scores.cpu().numpy(), sim.scores(g, bits))
+
+
+@pytest.mark.parametrize("bit_count", [32, 64])  # 64: the extension's kernel; 32: torch's bitwise ops on the GPU
+def test_packbits_tensor_on_the_gpu_equals_the_cpu(bit_count):
+    gen = torch.Generator().manual_seed(9)
+    cpu = torch.nn.Sequential(LogicLayer(50, 300, generator=gen), LogicLayer(300, 200, generator=gen),
+                              GroupSum(10)).eval()
+    gpu = torch.nn.Sequential(LogicLayer(50, 300), LogicLayer(300, 200), GroupSum(10)).eval()
+    gpu.load_state_dict(cpu.state_dict())
+    bits = torch.randint(0, 2, (1000, 50), generator=torch.Generator().manual_seed(1)).bool()
+    got = gpu.cuda()(PackBitsTensor(bits, bit_count, device="cuda"))
+    assert got.is_cuda and torch.equal(got.cpu(), cpu(PackBitsTensor(bits, bit_count)))

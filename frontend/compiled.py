@@ -1,0 +1,176 @@
+"""``CompiledLogicNet``: difflogic's compiled-model API on lgcc's C backend.
+
+A difflogic script keeps working with ``from lgcc import CompiledLogicNet``::
+
+    compiled = CompiledLogicNet(model=model, num_bits=64, cpu_compiler="gcc")
+    compiled.compile(save_lib_path="my_model_binary.so")
+    counts = compiled(bits)     # (N, k) int32 class counts, like difflogic's
+
+Behind it is what ``lgcc compile --target c`` builds: the model lowered to the IR,
+optimized (``opt_level``: lgcc's ``-O`` level), and compiled into the bit-sliced SIMD
+library in well under a second where difflogic's one-statement-per-gate C takes minutes.
+The counts are the library's class scores, which equal GroupSum's sums (before the
+division by tau) of the model in ``eval()`` mode, on rows of bits or, for a model with an
+input encoding, on rows of raw features.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lgcc.ir.errors import LgccError
+from lgcc.ir.graph import Graph
+
+#: difflogic's word widths; lgcc's engine uses the instruction set's vectors whatever is given.
+NUM_BITS = (8, 16, 32, 64)
+#: Files :meth:`CompiledLogicNet.get_c_code` can return.
+C_FILES = ("model.c", "model.h", "model.json")
+
+
+def metadata_path(lib_path: str | os.PathLike) -> Path:
+    """Where :meth:`CompiledLogicNet.compile` puts the ``model.json`` of a library saved as ``lib_path``."""
+    return Path(lib_path).with_suffix(".json")
+
+
+class CompiledLogicNet(nn.Module):
+    """A trained model (``nn.Sequential`` of LogicLayers and a GroupSum, or a checkpoint path) as a C library.
+
+    ``device`` must be ``"cpu"`` (for GPUs: ``lgcc compile --target cuda``).  ``num_bits`` is
+    difflogic's word width, accepted and checked for compatibility; lgcc always evaluates with
+    the widest vectors of ``isa`` (``auto``: the best this machine runs).  ``cpu_compiler``:
+    the C compiler command (default: ``$CC``, else ``cc``).  ``threads``: threads per call.
+    """
+
+    def __init__(self, model: nn.Module | str | os.PathLike | None, device: str = "cpu", num_bits: int = 64,
+                 cpu_compiler: str | None = None, verbose: bool = False, *, isa: str = "auto",
+                 threads: int = 1) -> None:
+        super().__init__()
+        from lgcc.backends.c import ISAS
+
+        if str(device) != "cpu":
+            raise LgccError(f"CompiledLogicNet compiles for the CPU (device='cpu'), got device={device!r}; "
+                            "for GPUs use 'lgcc compile --target cuda' and lgcc.runtime.load_cuda")
+        if num_bits not in NUM_BITS:
+            raise LgccError(f"num_bits must be one of 8, 16, 32, 64, got {num_bits!r}")
+        if isa not in ISAS:
+            raise LgccError(f"unknown isa {isa!r} (choose from {', '.join(ISAS)})")
+        if not isinstance(threads, int) or threads < 1:
+            raise LgccError(f"threads must be a positive integer, got {threads!r}")
+        if cpu_compiler == "":
+            raise LgccError("cpu_compiler must name a C compiler (leave it out for $CC, else cc)")
+        self.model = model
+        self.device, self.num_bits, self.cpu_compiler = "cpu", num_bits, cpu_compiler
+        self.isa, self.threads = isa, threads
+        self.lib: Any = None  # the loaded library (lgcc.runtime.CompiledModel) once compiled or loaded
+        self.graph: Graph | None = None
+        self._optimized: dict[int, Graph] = {}
+        self.opt_level = 1
+        self.num_inputs = self.num_classes = None
+        if model is not None:
+            from .lowering import lower
+
+            self.graph = lower(model)
+            if self.graph.head is None:
+                raise LgccError("CompiledLogicNet needs a model that ends in a GroupSum (its class counts are "
+                                "the output); for raw output bits use 'lgcc compile --target c'")
+            self.num_inputs = self.graph.encoding.n_features if self.graph.encoding else self.graph.n_inputs
+            self.num_classes = self.graph.head.k
+            if verbose:
+                print(f"CompiledLogicNet: {self.graph.n_gates} gates in {self.graph.depth()} levels, "
+                      f"{self.num_inputs} inputs, {self.num_classes} classes")
+
+    def _graph(self, opt_level: int) -> Graph:
+        """The graph after lgcc's ``-O<opt_level>`` pipeline (kept: optimizing a big model takes a while)."""
+        if opt_level not in (0, 1, 2):
+            raise LgccError(f"opt_level is lgcc's optimizer level: 0, 1 or 2, got {opt_level!r} (the C compiler's "
+                            "flags are lgcc's own)")
+        if self.graph is None:
+            raise LgccError("this CompiledLogicNet was loaded from a library: there is no model to compile")
+        if opt_level not in self._optimized:
+            from lgcc.ir.passes.manager import optimize
+
+            self._optimized[opt_level] = optimize(self.graph, level=opt_level).graph if opt_level else self.graph
+        return self._optimized[opt_level]
+
+    def get_c_code(self, name: str = "model.c") -> str:
+        """The generated C: ``model.c`` (it includes ``model.h``, also available here) or ``model.json``."""
+        from lgcc.backends.c import COptions, render
+
+        if name not in C_FILES:
+            raise LgccError(f"get_c_code: no file {name!r} (choose from {', '.join(C_FILES)})")
+        return render(self._graph(self.opt_level), COptions(default_threads=self.threads))[name]
+
+    def compile(self, opt_level: int = 1, save_lib_path: str | os.PathLike | None = None,
+                verbose: bool = False) -> CompiledLogicNet:
+        """Build and load the library; with ``save_lib_path``, also keep it there (plus its ``.json`` metadata).
+
+        ``opt_level``: lgcc's IR optimizer level (0, 1 or 2).  :meth:`load` reads the saved pair.
+        """
+        from lgcc.backends.c import COptions, write_library
+        from lgcc.ir.fileio import atomic_write, check_output_file
+        from lgcc.runtime import load
+
+        graph = self._graph(opt_level)
+        if save_lib_path is not None:  # before the build, so a bad path fails fast
+            check_output_file(save_lib_path)
+            if metadata_path(save_lib_path) == Path(save_lib_path):
+                raise LgccError(f"{save_lib_path}: name the library file (e.g. model.so); its metadata goes "
+                                "beside it as a .json file")
+            check_output_file(metadata_path(save_lib_path))
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="lgcc-compiled-") as tmp:
+            outdir = Path(tmp) / "lib"
+            meta = write_library(graph, outdir, COptions(default_threads=self.threads), isa=self.isa,
+                                 cc=self.cpu_compiler, static=False)
+            self.lib = load(outdir)
+            if save_lib_path is not None:
+                atomic_write(save_lib_path, (outdir / "libmodel.so").read_bytes())
+                atomic_write(metadata_path(save_lib_path), (outdir / "model.json").read_text())
+        self.opt_level = opt_level
+        if verbose:
+            print(f"Compiling finished in {time.perf_counter() - t0:.3f} seconds ({meta['gates_evaluated']} gates "
+                  f"of {self.graph.n_gates}, isa {meta['isa']}, C compiler {meta['cc_seconds']:.2f} s)")
+        return self
+
+    @staticmethod
+    def load(save_lib_path: str | os.PathLike, num_classes: int | None = None, num_bits: int = 64,
+             threads: int = 1) -> CompiledLogicNet:
+        """A library saved by :meth:`compile` (``save_lib_path`` and the ``.json`` beside it), ready to call."""
+        from lgcc.runtime import load
+
+        self = CompiledLogicNet(None, num_bits=num_bits, threads=threads)
+        self.lib = load(save_lib_path)
+        if self.lib.n_classes == 0:
+            raise LgccError(f"{save_lib_path}: the model has no GroupSum head, so no class counts to return")
+        if num_classes is not None and num_classes != self.lib.n_classes:
+            raise LgccError(f"{save_lib_path}: the model has {self.lib.n_classes} classes, not {num_classes}")
+        self.num_classes = self.lib.n_classes
+        self.num_inputs = self.lib.n_features or self.lib.n_inputs
+        return self
+
+    def _loaded(self) -> Any:
+        if self.lib is None:
+            raise LgccError("call .compile() first (or CompiledLogicNet.load(path) for a saved library)")
+        return self.lib
+
+    def forward(self, x: Any, verbose: bool = False) -> torch.Tensor:
+        """Class counts ``(N, k)`` int32 of rows of bits (bool/0-1) or, with an encoding, raw features."""
+        out = torch.from_numpy(self._loaded().scores(x, threads=self.threads))
+        if verbose:
+            print(f"out.shape {tuple(out.shape)}")
+        return out
+
+    def predict(self, x: Any) -> torch.Tensor:
+        """The class of each row (int64; ties go to the lowest class index, as in the IR's simulator)."""
+        return torch.from_numpy(self._loaded().predict(x, threads=self.threads).astype("int64"))
+
+    def extra_repr(self) -> str:
+        state = f"isa={self.lib.isa}" if self.lib is not None else "not compiled"
+        return f"inputs={self.num_inputs}, classes={self.num_classes}, {state}"
