@@ -12,10 +12,15 @@ library in well under a second where difflogic's one-statement-per-gate C takes 
 The counts are the library's class scores, which equal GroupSum's sums (before the
 division by tau) of the model in ``eval()`` mode, on rows of bits or, for a model with an
 input encoding, on rows of raw features.
+
+A ``CompiledLogicNet`` pickles (``copy.deepcopy``, ``torch.save``, multiprocessing): it keeps
+the bytes of its library and its ``model.json`` (a few bytes per gate) and loads them again
+where it is unpickled, without a C compiler.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -28,15 +33,53 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Graph
 
+from .packbits import PackBitsTensor
+
 #: difflogic's word widths; lgcc's engine uses the instruction set's vectors whatever is given.
 NUM_BITS = (8, 16, 32, 64)
 #: Files :meth:`CompiledLogicNet.get_c_code` can return.
 C_FILES = ("model.c", "model.h", "model.json")
+#: The entry point of the libraries difflogic's own ``CompiledLogicNet`` builds.
+DIFFLOGIC_SYMBOL = b"apply_logic_gate_net"
 
 
 def metadata_path(lib_path: str | os.PathLike) -> Path:
     """Where :meth:`CompiledLogicNet.compile` puts the ``model.json`` of a library saved as ``lib_path``."""
     return Path(lib_path).with_suffix(".json")
+
+
+def _load_library(library: bytes, meta: str) -> Any:
+    """The C library ``library`` with its ``model.json`` text ``meta``, loaded (lgcc.runtime.CompiledModel)."""
+    from lgcc.runtime import load
+
+    with tempfile.TemporaryDirectory(prefix="lgcc-compiled-") as tmp:  # the loaded library keeps its mapping
+        (Path(tmp) / "libmodel.so").write_bytes(library)
+        (Path(tmp) / "model.json").write_text(meta)
+        return load(tmp)
+
+
+def _rows(x: Any) -> Any:
+    """``x``, with a PackBitsTensor unpacked to the bool rows it holds (on the CPU, where the library runs)."""
+    return x.to("cpu").unpack() if isinstance(x, PackBitsTensor) else x
+
+
+def _check_not_difflogic(lib_path: str | os.PathLike) -> None:
+    """LgccError if ``lib_path``, saved without lgcc's metadata, is a library built by difflogic itself.
+
+    Its entry point knows neither its input count nor its word width, so a wrong guess would read
+    past the caller's buffer: such a library is refused, not called.
+    """
+    path = Path(lib_path)
+    if not path.is_file() or metadata_path(path).is_file() or (path.parent / "model.json").is_file():
+        return
+    try:
+        built_by_difflogic = DIFFLOGIC_SYMBOL in path.read_bytes()
+    except OSError:
+        return  # the runtime reports why the file cannot be read
+    if built_by_difflogic:
+        raise LgccError(f"{lib_path}: a library built by difflogic's CompiledLogicNet, which lgcc cannot call "
+                        "safely (it records neither its input count nor its word width); compile the trained "
+                        "model with lgcc: CompiledLogicNet(model).compile(save_lib_path=...)")
 
 
 class CompiledLogicNet(nn.Module):
@@ -69,6 +112,7 @@ class CompiledLogicNet(nn.Module):
         self.device, self.num_bits, self.cpu_compiler = "cpu", num_bits, cpu_compiler
         self.isa, self.threads = isa, threads
         self.lib: Any = None  # the loaded library (lgcc.runtime.CompiledModel) once compiled or loaded
+        self._library: tuple[bytes, str] | None = None  # its file and model.json text, what pickling carries
         self.graph: Graph | None = None
         self._optimized: dict[int, Graph] = {}
         self.opt_level = 1
@@ -130,9 +174,10 @@ class CompiledLogicNet(nn.Module):
             meta = write_library(graph, outdir, COptions(default_threads=self.threads), isa=self.isa,
                                  cc=self.cpu_compiler, static=False)
             self.lib = load(outdir)
+            self._library = ((outdir / "libmodel.so").read_bytes(), (outdir / "model.json").read_text())
             if save_lib_path is not None:
-                atomic_write(save_lib_path, (outdir / "libmodel.so").read_bytes())
-                atomic_write(metadata_path(save_lib_path), (outdir / "model.json").read_text())
+                atomic_write(save_lib_path, self._library[0])
+                atomic_write(metadata_path(save_lib_path), self._library[1])
         self.opt_level = opt_level
         if verbose:
             print(f"Compiling finished in {time.perf_counter() - t0:.3f} seconds ({meta['gates_evaluated']} gates "
@@ -146,7 +191,9 @@ class CompiledLogicNet(nn.Module):
         from lgcc.runtime import load
 
         self = CompiledLogicNet(None, num_bits=num_bits, threads=threads)
+        _check_not_difflogic(save_lib_path)
         self.lib = load(save_lib_path)
+        self._library = (self.lib.path.read_bytes(), json.dumps(self.lib.meta))
         if self.lib.n_classes == 0:
             raise LgccError(f"{save_lib_path}: the model has no GroupSum head, so no class counts to return")
         if num_classes is not None and num_classes != self.lib.n_classes:
@@ -155,21 +202,32 @@ class CompiledLogicNet(nn.Module):
         self.num_inputs = self.lib.n_features or self.lib.n_inputs
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The attributes without the loaded library (a cffi handle), which :meth:`__setstate__` loads again."""
+        return {**super().__getstate__(), "lib": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """The attributes, and the library loaded again from the bytes it kept."""
+        super().__setstate__(state)
+        if self._library is not None:
+            self.lib = _load_library(*self._library)
+
     def _loaded(self) -> Any:
         if self.lib is None:
             raise LgccError("call .compile() first (or CompiledLogicNet.load(path) for a saved library)")
         return self.lib
 
     def forward(self, x: Any, verbose: bool = False) -> torch.Tensor:
-        """Class counts ``(N, k)`` int32 of rows of bits (bool/0-1) or, with an encoding, raw features."""
-        out = torch.from_numpy(self._loaded().scores(x, threads=self.threads))
+        """Class counts ``(N, k)`` int32 of rows of bits (bool/0-1, or a PackBitsTensor) or, with an
+        encoding, raw features."""
+        out = torch.from_numpy(self._loaded().scores(_rows(x), threads=self.threads))
         if verbose:
             print(f"out.shape {tuple(out.shape)}")
         return out
 
     def predict(self, x: Any) -> torch.Tensor:
         """The class of each row (int64; ties go to the lowest class index, as in the IR's simulator)."""
-        return torch.from_numpy(self._loaded().predict(x, threads=self.threads).astype("int64"))
+        return torch.from_numpy(self._loaded().predict(_rows(x), threads=self.threads).astype("int64"))
 
     def extra_repr(self) -> str:
         state = f"isa={self.lib.isa}" if self.lib is not None else "not compiled"

@@ -159,6 +159,16 @@ class LogicLayer(nn.Module):
         """``(a, b)`` as in difflogic's ``LogicLayer.indices``."""
         return self.a, self.b
 
+    @property
+    def num_neurons(self) -> int:
+        """difflogic's ``num_neurons`` (its experiment scripts print the model size from it): ``out_dim``."""
+        return self.out_dim
+
+    @property
+    def num_weights(self) -> int:
+        """difflogic's ``num_weights``: one learnt gate choice per neuron, so ``out_dim`` (16 logits each)."""
+        return self.out_dim
+
     def ops(self) -> torch.Tensor:
         """The discrete gate of every neuron (argmax of its weights), int64 ``(out_dim,)``."""
         return hard_ops(self.weights.detach())
@@ -169,7 +179,8 @@ class LogicLayer(nn.Module):
         if impl == "auto":
             impl = "cuda" if x.is_cuda and _cuda_ext_available() else "cpu"
         if impl == "cuda" and not x.is_cuda:
-            raise LgccError("implementation='cuda' needs CUDA tensors; move the model and data with .to('cuda')")
+            raise LgccError("implementation='cuda' needs CUDA tensors; move the model and data with .to('cuda'), "
+                            "or use implementation='auto' (the fast CPU path for CPU tensors)")
         return impl
 
     def forward(self, x: torch.Tensor | PackBitsTensor) -> torch.Tensor | PackBitsTensor:

@@ -22,6 +22,8 @@ import torch
 from lgcc.ir.errors import LgccError
 from lgcc.ir.gates import ANF
 
+from .device import checked_device
+
 #: Word dtype of each ``bit_count``.
 WORD_DTYPES = {8: torch.int8, 16: torch.int16, 32: torch.int32, 64: torch.int64}
 
@@ -33,7 +35,8 @@ def _bit_rows(t: Any) -> torch.Tensor:
     if not isinstance(t, torch.Tensor):
         raise LgccError(f"PackBitsTensor packs a 2-D bool tensor (batch, inputs), got {type(t).__name__}")
     if t.dim() != 2:
-        raise LgccError(f"PackBitsTensor packs a 2-D bool tensor (batch, inputs), got shape {tuple(t.shape)}")
+        hint = " (flatten each sample: x.reshape(len(x), -1))" if t.dim() > 2 else ""
+        raise LgccError(f"PackBitsTensor packs a 2-D bool tensor (batch, inputs), got shape {tuple(t.shape)}{hint}")
     if t.dtype == torch.bool:
         return t.to(torch.uint8)
     if t.is_floating_point() or t.is_complex():
@@ -53,6 +56,7 @@ class PackBitsTensor:
     def __init__(self, t: Any, bit_count: int = 32, device: torch.device | str | None = None) -> None:
         if bit_count not in WORD_DTYPES:
             raise LgccError(f"bit_count must be one of 8, 16, 32, 64, got {bit_count!r}")
+        device = checked_device(device)  # torch's own word for a missing GPU is an AssertionError
         bits = _bit_rows(t)
         if device is not None:
             bits = bits.to(device)
@@ -97,7 +101,7 @@ class PackBitsTensor:
 
     def to(self, device: torch.device | str) -> PackBitsTensor:
         """The same bits on ``device``."""
-        return PackBitsTensor.from_words(self.t.to(device), self.n_samples)
+        return PackBitsTensor.from_words(self.t.to(checked_device(device)), self.n_samples)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1, **kwargs: Any) -> PackBitsTensor:
         """Itself: the rows are already flat (so ``nn.Flatten`` passes a PackBitsTensor through)."""

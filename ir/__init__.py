@@ -1,7 +1,13 @@
 """lgcc.ir: the gate-level IR, the gate table, the reference simulator, passes and file formats.
 
-Nothing here imports torch.
+Nothing here imports torch.  Submodules not imported here (``passes``, ``equiv``,
+``score_circuit``, ``formats``, ``dump``, ...) are attributes of the package on first use, so
+``lgcc.ir.passes.optimize`` works after ``import lgcc.ir`` (or ``import lgcc``).
 """
+
+import importlib
+import importlib.util
+from typing import Any
 
 from .builder import FALSE, TRUE, GraphBuilder, lit
 from .errors import FormatError, GraphError, LgccError, WorkFailed
@@ -13,3 +19,9 @@ __all__ = [
     "GraphBuilder", "GraphError", "Head", "LgccError", "WorkFailed", "lit", "predict", "scores",
     "simulate", "simulate_words", "truth_table",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,9 @@
 ``lgcc.save(model, path)`` and ``lgcc.load(path)`` (checkpoints) and difflogic's four names,
 ``LogicLayer``, ``GroupSum``, ``PackBitsTensor`` and ``CompiledLogicNet`` (so a difflogic script
 runs with ``from lgcc import ...``), are re-exported from :mod:`lgcc.frontend` lazily, so
-``import lgcc`` does not import torch.
+``import lgcc`` does not import torch.  The subpackages (``lgcc.ir``, ``lgcc.frontend``,
+``lgcc.runtime``, ``lgcc.loading``, ...) are attributes too, imported on first use, so the
+dotted names README uses work after a plain ``import lgcc``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ _LAZY = {"save": "lgcc.frontend.checkpoint", "load": "lgcc.frontend.checkpoint",
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
+    import importlib.util
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'lgcc' has no attribute {name!r}")

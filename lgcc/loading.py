@@ -54,7 +54,8 @@ def load_graph(path: str | os.PathLike, opt_level: int = 0) -> Graph:
             raise _with_format_hint(exc, path, ext) from None
     else:
         known = ", ".join(sorted(GRAPH_FORMATS) + list(CHECKPOINT_EXTS))
-        raise LgccError(f"{path}: unknown file type '{ext}' (known: {known})")
+        # a model.bin or a name without extension may still be a format we read: say which
+        raise _with_format_hint(FormatError(f"{path}: unknown file type '{ext}' (known: {known})"), path, ext)
     graph.verify()
     if opt_level:
         graph = _module("lgcc.ir.passes.manager").optimize(graph, level=opt_level).graph

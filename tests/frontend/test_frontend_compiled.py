@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
+import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +47,8 @@ def test_counts_equal_the_simulator_and_groupsum(model, compiled, n):
     assert np.array_equal(counts.numpy(), sim.scores(lower(model), bits))
     assert torch.equal(model(torch.from_numpy(bits).float()) * 3.0, counts.float())
     assert np.array_equal(compiled.predict(bits).numpy(), sim.predict(lower(model), bits))
+    packed = lgcc.PackBitsTensor(bits, bit_count=64)  # the rows it holds
+    assert torch.equal(compiled(packed), counts) and torch.equal(compiled.predict(packed), compiled.predict(bits))
 
 
 @pytest.mark.parametrize("opt_level", [0, 2])
@@ -83,6 +88,36 @@ def test_save_and_load_round_trip(model, compiled, tmp_path, capsys):
     (tmp_path / "my_model_binary.json").unlink()
     with pytest.raises(LgccError, match="keeps it as my_model_binary.json"):
         CompiledLogicNet.load(lib)
+
+
+def test_deepcopy_pickle_and_torch_save_carry_the_library(model, compiled, tmp_path):
+    """A copy calls its own library: no C compiler, and the files it came from may be gone."""
+    bits = np.random.default_rng(2).integers(0, 2, (70, 24)).astype(bool)
+    lib = tmp_path / "m.so"
+    CompiledLogicNet(model).compile(save_lib_path=lib)
+    loaded = CompiledLogicNet.load(lib, num_classes=5)
+    buffer = io.BytesIO()
+    torch.save({"compiled": compiled, "loaded": loaded}, buffer)
+    lib.unlink()
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=False)
+    for copied in (copy.deepcopy(compiled), pickle.loads(pickle.dumps(loaded)), saved["compiled"], saved["loaded"]):
+        assert copied.lib is not None and copied.lib is not compiled.lib and torch.equal(copied(bits), compiled(bits))
+    assert copy.deepcopy(compiled).get_c_code() == compiled.get_c_code()
+    with pytest.raises(LgccError, match="call .compile"):
+        copy.deepcopy(CompiledLogicNet(model))(bits)
+
+
+def test_a_library_built_by_difflogic_is_refused_not_called(tmp_path):
+    """difflogic's library has no metadata and no input count: calling it on a guess could read past the rows."""
+    source = tmp_path / "difflogic.c"
+    source.write_text("#include <stdbool.h>\n#include <stddef.h>\n"
+                      "void apply_logic_gate_net(bool const *inp, int *out, size_t len) { (void)inp; (void)out; "
+                      "(void)len; }\n")
+    lib = tmp_path / "my_model_binary.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(source)], check=True)
+    with pytest.raises(LgccError, match="built by difflogic's CompiledLogicNet.*compile the trained model with lgcc"):
+        CompiledLogicNet.load(lib, num_classes=10, num_bits=64)
 
 
 def test_get_c_code_is_what_lgcc_compile_renders(model, compiled):

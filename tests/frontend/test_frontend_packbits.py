@@ -92,6 +92,7 @@ def test_layer_outputs_stay_packed_and_to_moves_them():
 @pytest.mark.parametrize("rows, message", [
     (np.zeros((4, 3), dtype=np.float32), "threshold the features first"),
     (np.zeros((2, 3, 4), dtype=bool), "2-D bool tensor"),
+    (np.zeros((2, 1, 3, 4), dtype=bool), r"got shape \(2, 1, 3, 4\) \(flatten each sample: x.reshape"),
     (np.array([[0, 2]]), "values other than 0 and 1"),
     ([[0, 1]], "got list"),
 ])
@@ -118,3 +119,22 @@ def test_misuse_is_a_one_line_error():
         PackBitsTensor.from_words(torch.zeros(3, 1, dtype=torch.int64), 100)
     with pytest.raises(LgccError, match="int8/16/32/64"):
         PackBitsTensor.from_words(torch.zeros(3, 1), 1)
+
+
+def test_a_device_this_machine_lacks_is_a_one_line_error():
+    """torch says AssertionError (no CUDA build) or 'invalid device ordinal' deep inside .to()."""
+    bits = np.zeros((5, 6), dtype=bool)
+    with pytest.raises(LgccError, match="device 'cuda:99'"):
+        PackBitsTensor(bits, device="cuda:99")
+    with pytest.raises(LgccError, match="device 'cuda:99'"):
+        PackBitsTensor(bits).to("cuda:99")
+    assert PackBitsTensor(bits, device=torch.device("cpu")).device == torch.device("cpu")
+
+
+def test_difflogic_script_idioms():
+    """difflogic's experiments print the model size from num_neurons and num_weights; its README's
+    implementation='cuda' on CPU tensors is told where the CPU path is."""
+    layers = [LogicLayer(12, 40), LogicLayer(40, 30)]
+    assert sum(layer.num_neurons for layer in layers) == 70 and sum(layer.num_weights for layer in layers) == 70
+    with pytest.raises(LgccError, match="or use implementation='auto'"):
+        LogicLayer(12, 40, implementation="cuda", device="cpu")(torch.rand(3, 12))

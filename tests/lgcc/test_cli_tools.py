@@ -104,6 +104,8 @@ BAD = {
     "AIGER named .blif": (lambda t, m: ["stats", put(t, "c.blif", CYCLIC_AAG)], "looks like an ASCII AIGER file: "
                           "rename it to c.aag"),
     ".lgir named .aig": (lambda t, m: ["dump", put(t, "g.aig", m.read_bytes())], "rename it to g.lgir"),
+    ".lgir named .bin": (lambda t, m: ["stats", put(t, "g.bin", m.read_bytes())], "unknown file type '.bin' (known: "
+                         ".aag, .aig, .blif, .lgir, .pt, .pth, .ckpt) (the file looks like an lgcc graph: rename it to g.lgir)"),
     "NUL bytes as BLIF": (lambda t, m: ["stats", put(t, "z.blif", b"\0" * 5000)], "outside a .names"),
     "too many nodes": (lambda t, m: ["dump", m, "--max-nodes", "10", "-o", t / "out.txt"], "--max-nodes 10"),
     "negative max nodes": (lambda t, m: ["dump", m, "--max-nodes", "-1"], "--max-nodes must be >= 0"),

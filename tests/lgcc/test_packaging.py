@@ -1,4 +1,5 @@
-"""The built wheel installs only ``lgcc/...``; the entry points answer --version and --help."""
+"""The built wheel installs only ``lgcc/...``; the entry points answer --version and --help; the
+dotted names README uses resolve after a plain ``import lgcc``."""
 
 import shutil
 import subprocess
@@ -80,3 +81,16 @@ def test_every_subcommand_help_shows_an_example():
         text = parser.format_help()
         examples = text.split("examples:", 1)[-1]
         assert "examples:" in text and f"lgcc {name}" in examples, name
+
+
+def test_dotted_names_in_readme_resolve_after_import_lgcc():
+    """README names ``lgcc.frontend.lower``, ``lgcc.loading.load_graph``, ``lgcc.ir.passes.optimize``,
+    ``lgcc.ir.equiv.check_equivalence`` and ``lgcc.ir.score_circuit``: each works after ``import lgcc``
+    alone (subpackages load on first use, so ``import lgcc`` stays light and the IR never loads torch)."""
+    code = ("import sys, lgcc; assert 'lgcc.ir' not in sys.modules; "
+            "assert callable(lgcc.ir.passes.optimize) and callable(lgcc.ir.equiv.check_equivalence); "
+            "assert lgcc.ir.score_circuit.__name__ == 'lgcc.ir.score_circuit' and callable(lgcc.loading.load_graph); "
+            "assert 'torch' not in sys.modules; assert callable(lgcc.frontend.lower); "
+            "assert not hasattr(lgcc, 'no_such_module') and not hasattr(lgcc.ir, 'no_such_module'); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
