@@ -58,8 +58,10 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
         raise LgccError(f"checkpoint metadata must hold plain JSON values: {exc}") from None
     blob = {"format": FORMAT, "version": VERSION, "lgcc_version": __version__,
             "layers": model_spec(model), "meta": meta}
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+    # through a file object: torch then names the archive's folder 'archive', not after the temporary
+    # file, so the same model and metadata give the same bytes under any name
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        torch.save(blob, out)
     return path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import zipfile
 
 import pytest
 import torch
@@ -38,6 +39,15 @@ def test_round_trip_restores_everything(tmp_path):
     assert [layer["kind"] for layer in blob["layers"]] == ["thresholds", "logic", "logic", "group_sum"]
     lgcc.save(loaded, tmp_path / "again.pt")  # metadata travels with a loaded model
     assert read_checkpoint(tmp_path / "again.pt")["meta"]["steps"] == 3
+
+
+def test_the_same_model_saves_to_the_same_bytes_under_any_name(tmp_path):
+    """torch names a zip archive's folder after the file it writes: saving through the temporary file of
+    the atomic write made every save differ (and leaked the temporary name into the archive)."""
+    model = _model()
+    paths = [lgcc.save(model, tmp_path / name, meta={"n": 1}) for name in ("a.pt", "b.ckpt", "a.pt")]
+    assert len({p.read_bytes() for p in paths}) == 1
+    assert all(name.startswith("archive/") for name in zipfile.ZipFile(paths[0]).namelist())
 
 
 def test_pickled_model_is_refused(tmp_path):
