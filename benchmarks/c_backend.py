@@ -80,7 +80,8 @@ def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_r
     ``*_1_thread`` is wall time, ``*_cpu`` the process CPU time of the same single-thread
     calls (less sensitive to other processes on a shared machine).  ``pack_share`` is
     1 - time(pre-sliced input) / time(uint8 rows); ``read_floor_ns_per_row`` is the time to
-    just read the uint8 rows once.  ``packed`` rows are numpy.packbits rows (8x fewer
+    just read the uint8 rows once; ``images_per_s_python_1_thread`` the same rows through
+    ``lgcc.runtime`` (the C calls above go through cffi directly).  ``packed`` rows are numpy.packbits rows (8x fewer
     bytes).  Thread scaling is measured on ``thread_rows`` rows (default ``rows``).
     """
     import cffi
@@ -116,6 +117,11 @@ def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_r
            "median": {"images_per_s_1_thread": rows / m1, "images_per_s_sliced_input_1_thread": rows / ms,
                       "images_per_s_packed_1_thread": rows / mp, "pack_share": max(0.0, 1 - ms / m1),
                       "pack_share_packed": max(0.0, 1 - ms / mp)}}
+    # the same rows through the Python runtime (argument checks, cffi), as a Python user calls it
+    import lgcc.runtime
+
+    model = lgcc.runtime.load(outdir)
+    res["images_per_s_python_1_thread"] = rows / _best(lambda: model.predict(x, threads=1), repeats)
     if meta.get("encoding"):
         feats = np.random.default_rng(1).random((rows, meta["n_features"]), dtype=np.float32)
         fb = ffi.from_buffer("float[]", feats)

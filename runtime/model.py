@@ -22,7 +22,9 @@ from .dlname import fresh_name
 from .elf import elf_problem
 
 #: The C ABI version this runtime speaks (see ``lgcc.backends.c.render.ABI_VERSION``).
-ABI_VERSION = 3
+ABI_VERSION = 4
+#: The library's code for a byte of rows of bits that is neither 0 nor 1 (``{prefix}_ERR_NOT_BITS``).
+_ERR_NOT_BITS = 8
 _FFI_LOCK = threading.Lock()
 #: The C array type of each numpy dtype the library reads or writes.
 _C_ARRAYS = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.float32): "float[]", np.dtype(np.uint64): "uint64_t[]",
@@ -165,15 +167,22 @@ class CompiledModel:
             with np.errstate(over="ignore"):  # beyond float32's range: +-inf, above or below every threshold alike
                 return "features", np.ascontiguousarray(x, dtype=np.float32)
         if x.dtype == np.bool_ or x.dtype.kind in "iu":
-            hint = ("; integer arrays are read as bits: pass raw features as floats (x.astype('float32'))"
-                    if x.shape[1] == self.n_features and x.dtype != np.bool_ else "")
             if x.shape[1] != self.n_inputs:
-                raise RuntimeModelError(f"expected {self._takes()}; got {x.dtype} of shape {x.shape}{hint}")
-            if x.dtype != np.bool_ and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
-                raise RuntimeModelError(f"input bits must be 0 or 1{hint}")
-            return "bits", np.ascontiguousarray(x, dtype=np.uint8) if x.dtype != np.bool_ else \
-                np.ascontiguousarray(x).view(np.uint8)
+                raise RuntimeModelError(f"expected {self._takes()}; got {x.dtype} of shape {x.shape}"
+                                        f"{self._bits_hint(x)}")
+            # uint8 and bool rows go as they are: the library refuses bytes other than 0 and 1 while
+            # it reads them (a pass of numpy here took a third of the call); wider integers are
+            # checked before the narrowing copy, which would wrap 256 to 0
+            if x.dtype.itemsize > 1 and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
+                raise RuntimeModelError(f"input bits must be 0 or 1{self._bits_hint(x)}")
+            return "bits", np.ascontiguousarray(x).view(np.uint8) if x.dtype.itemsize == 1 else \
+                np.ascontiguousarray(x, dtype=np.uint8)
         raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass {self._takes()}")
+
+    def _bits_hint(self, x: np.ndarray) -> str:
+        """The hint for integer rows as wide as the features: they were meant as features."""
+        return ("; integer arrays are read as bits: pass raw features as floats (x.astype('float32'))"
+                if x.shape[1] == self.n_features and x.dtype != np.bool_ else "")
 
     @staticmethod
     def _threads(threads: int | None) -> int:
@@ -189,6 +198,8 @@ class CompiledModel:
             return out
         rc = self._fn[f"{what}_{kind}"](self.ffi.from_buffer(_C_ARRAYS[x.dtype], x), n,
                                         self.ffi.from_buffer(_C_ARRAYS[out.dtype], out, require_writable=True), threads)
+        if rc == _ERR_NOT_BITS:
+            raise RuntimeModelError(f"input bits must be 0 or 1{self._bits_hint(x)}")
         if rc != 0:
             msg = self.ffi.string(self._fn["strerror"](rc)).decode()
             raise RuntimeModelError(f"{self.path.name}: {what}_{kind} failed: {msg}")

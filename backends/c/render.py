@@ -26,7 +26,7 @@ from .schedule import Schedule, schedule
 from .tables import c_array, index_dtype
 
 #: Bumped whenever the C API or its semantics change; the runtime checks it.
-ABI_VERSION = 3
+ABI_VERSION = 4
 #: Slot references in the tables are slot * 8 when that fits 16 bits: the C code then makes a
 #: byte offset with one multiply by LANES, which x86 folds into the address (a shift less per
 #: operand: ~2% faster gate loop, AVX-512, mnist model, best of 200 calls); otherwise plain slots.

@@ -17,7 +17,7 @@ from lgcc.backends.c import tables, write_library
 from lgcc.ir.graph import Encoding, Head
 from lgcc.ir.random import random_layered_graph
 from lgcc.ir.testing import graphs, random_bits
-from lgcc.runtime import load
+from lgcc.runtime import RuntimeModelError, load
 
 sim = importlib.import_module("lgcc.ir.simulate")
 BATCHES = (1, 63, 64, 65, 255, 257, 1000)
@@ -55,6 +55,34 @@ def test_every_batch_size(built, offset_graph):
         np.testing.assert_array_equal(model.outputs(x), sim.simulate(offset_graph, x), err_msg=f"{isa} n={n}")
         np.testing.assert_array_equal(model.predict_packed(np.packbits(x, axis=1)), sim.predict(offset_graph, x),
                                       err_msg=f"{isa} n={n} packed")
+
+
+@pytest.fixture(scope="module", params=[(isa, n) for isa in RUNNABLE for n in (19, 100)],
+                ids=lambda p: f"{p[0]}-{p[1]}_inputs")
+def narrow_and_wide(request, tmp_path_factory):
+    """Under 64 inputs (a row's one chunk copied out) and 100 (a whole chunk and an overlapping last one)."""
+    isa, n_inputs = request.param
+    graph = random_layered_graph(n_inputs, [60, 40], k=4, seed=n_inputs)
+    out = tmp_path_factory.mktemp(f"bits_{isa}_{n_inputs}")
+    write_library(graph, out, isa=isa, extra_flags=FAST)
+    return graph, load(out)
+
+
+@pytest.mark.parametrize("value", [2, 0x30, 0x7F, 0x80, 0xFF])
+def test_bytes_other_than_0_and_1_are_refused(narrow_and_wide, value):
+    """The library checks the bytes of rows of bits as it reads them, in every row path (a full
+    block, the batch's last partial block) and every byte of a row, on every instruction set."""
+    graph, model = narrow_and_wide
+    n_in = graph.n_inputs
+    rng = np.random.default_rng(value)
+    for n, row, col in [(1, 0, 0), (600, 300, n_in - 1), (600, 599, min(63, n_in - 1)), (1000, 999, n_in // 3),
+                        (513, 512, n_in - 1), (2048, 1, min(64, n_in - 1))]:
+        x = random_bits(graph, n, seed=n + value).astype(np.uint8)
+        x[row, col] = value
+        with pytest.raises(RuntimeModelError, match="input bits must be 0 or 1"):
+            model.predict(x, threads=int(rng.integers(1, 3)))
+        x[row, col] = 1
+        np.testing.assert_array_equal(model.predict(x), sim.predict(graph, x), err_msg=f"n={n}")
 
 
 def _builds() -> list[tuple[str, tuple[str, ...]]]:

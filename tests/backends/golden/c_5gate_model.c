@@ -81,7 +81,7 @@ typedef long long VT __attribute__((vector_size(64)));
 #define SLOT_SCALE 8
 #define SLOT(ws, t) (*(V *)((char *)(ws) + (size_t)(t) * (VBYTES / SLOT_SCALE)))
 
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 #define N_INPUTS 3
 #define N_FEATURES 0
 #define N_OUTPUTS 2
@@ -378,25 +378,46 @@ typedef char VQ16 __attribute__((vector_size(16)));
 typedef uint64_t VW32 __attribute__((vector_size(32)));
 typedef uint64_t VW16 __attribute__((vector_size(16)));
 
-/* Bit k of the result = bit 0 of p[k], k < 64. */
-static inline uint64_t row_mask64(const uint8_t *p)
-{
+/* How row_mask64 reads 64 bytes: 3 AVX-512BW (GCC), 2 AVX2, 1 SSE2, 0 plain uint64. */
 #if !defined(LGCC_PORTABLE) && defined(__AVX512BW__) && !defined(__clang__)
+#define ROW_MASK_PATH 3
+typedef VQ64 row_or_t; /* the OR of every vector of row bytes read, per path */
+#elif !defined(LGCC_PORTABLE) && defined(__AVX2__)
+#define ROW_MASK_PATH 2
+typedef VW32 row_or_t;
+#elif !defined(LGCC_PORTABLE) && defined(__SSE2__)
+#define ROW_MASK_PATH 1
+typedef VW16 row_or_t;
+#else
+#define ROW_MASK_PATH 0
+typedef uint64_t row_or_t;
+#endif
+
+/* Bit k of the result = bit 0 of p[k], k < 64.  The bytes read are also ORed into *seen, which
+ * not_bits checks once per block: a byte other than 0 or 1 is an error, found at the cost of one
+ * OR per vector read (mnist model, AVX-512, 512 rows in cache: a separate test per 64 bytes cost
+ * ~3 ns per row, 7%; in Python, a pass of numpy over the rows cost ~28 ns per row, a third). */
+static inline uint64_t row_mask64(const uint8_t *p, row_or_t *seen)
+{
+#if ROW_MASK_PATH == 3
     VQ64 v; /* vptestmb: one instruction for 64 bytes (GCC's builtin; Clang takes the AVX2 path) */
     memcpy(&v, p, 64);
+    *seen |= v;
     return (uint64_t)__builtin_ia32_ptestmb512(v, (VQ64){0} + 1, ~0ull);
-#elif !defined(LGCC_PORTABLE) && defined(__AVX2__)
+#elif ROW_MASK_PATH == 2
     VW32 lo, hi; /* shift each byte's bit 0 up to its sign bit (bits crossing bytes are ignored) */
     memcpy(&lo, p, 32);
     memcpy(&hi, p + 32, 32);
+    *seen |= lo | hi;
     return (uint64_t)(uint32_t)__builtin_ia32_pmovmskb256((VQ32)(lo << 7))
          | (uint64_t)(uint32_t)__builtin_ia32_pmovmskb256((VQ32)(hi << 7)) << 32;
-#elif !defined(LGCC_PORTABLE) && defined(__SSE2__)
+#elif ROW_MASK_PATH == 1
     uint64_t m = 0;
     int k;
     for (k = 0; k < 4; k++) {
         VW16 v;
         memcpy(&v, p + 16 * k, 16);
+        *seen |= v;
         m |= (uint64_t)(uint16_t)__builtin_ia32_pmovmskb128((VQ16)(v << 7)) << (16 * k);
     }
     return m;
@@ -406,10 +427,21 @@ static inline uint64_t row_mask64(const uint8_t *p)
     int k;
     for (k = 0; k < 8; k++) {
         memcpy(&u, p + 8 * k, 8);
+        *seen |= u;
         m |= (((u & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56) << (8 * k);
     }
     return m;
 #endif
+}
+
+/* Whether a byte ORed into seen (see row_mask64) was neither 0 nor 1: any bit but bit 0 set. */
+static inline int not_bits(row_or_t seen)
+{
+    uint64_t w[sizeof seen / 8], any = 0;
+    size_t k;
+    memcpy(w, &seen, sizeof seen);
+    for (k = 0; k < sizeof seen / 8; k++) any |= w[k];
+    return (any & 0xFEFEFEFEFEFEFEFEull) != 0;
 }
 
 /* The inverse of row_mask64: byte k of p[0..63] = bit k of m (0 or 1). */
@@ -455,8 +487,10 @@ static void transpose64(V *x)
 /* Row masks of one row: masks[q * Q_STRIDE + slot] for every chunk q (always inlined: as a
  * call from load_block's two loops, packed rows took ~4% longer).  A partial last
  * chunk is read as the last whole chunk's worth of bytes ending at the row's end, shifted
- * down, so no byte past the row is read and no copy is needed. */
-static inline __attribute__((always_inline)) void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t slot)
+ * down, so no byte past the row is read and no copy is needed.  *seen: see row_mask64 (not
+ * for packed rows, whose bytes hold 8 bits each). */
+static inline __attribute__((always_inline)) void row_masks(const uint8_t *row, int packed, uint64_t *masks, size_t slot,
+                                                            row_or_t *seen)
 {
     size_t q;
     if (packed) {
@@ -475,13 +509,13 @@ static inline __attribute__((always_inline)) void row_masks(const uint8_t *row, 
         }
         return;
     }
-    for (q = 0; 64 * q + 64 <= N_INPUTS; q++) masks[q * Q_STRIDE + slot] = row_mask64(row + 64 * q);
+    for (q = 0; 64 * q + 64 <= N_INPUTS; q++) masks[q * Q_STRIDE + slot] = row_mask64(row + 64 * q, seen);
     if (N_INPUTS % 64 && N_INPUTS >= 64) {
-        masks[q * Q_STRIDE + slot] = row_mask64(row + N_INPUTS - 64) >> ((64 - N_INPUTS % 64) % 64);
+        masks[q * Q_STRIDE + slot] = row_mask64(row + N_INPUTS - 64, seen) >> ((64 - N_INPUTS % 64) % 64);
     } else if (N_INPUTS % 64) { /* fewer than 64 inputs */
         uint8_t tail[64] = {0};
         memcpy(tail, row, N_INPUTS % 64);
-        masks[q * Q_STRIDE + slot] = row_mask64(tail);
+        masks[q * Q_STRIDE + slot] = row_mask64(tail, seen);
     }
 }
 
@@ -609,6 +643,7 @@ typedef struct {
     size_t share;     /* blocks per thread (decides whether input rows are prefetched) */
     size_t chunk;     /* blocks a thread claims at a time */
     size_t *claimed;  /* shared by the threads: blocks [0, *claimed) are taken */
+    int bad_rows;     /* a byte of the rows of bits was neither 0 nor 1 */
     int rc;
 #ifdef LGCC_PHASE_TIMES
     double phase[3];  /* seconds in the block steps: input, gates, output (head or raw outputs) */
@@ -646,8 +681,10 @@ static double phase_clock(void)
 #define PREFETCH_MIN_SLICED_BYTES ((size_t)1 << 20)
 #endif
 
-static void load_block(const job_t *job, size_t blk, V *ws, uint64_t *masks)
+/* Block blk's input into ws[2 ..]; returns whether a byte of rows of bits was neither 0 nor 1. */
+static int load_block(const job_t *job, size_t blk, V *ws, uint64_t *masks)
 {
+    row_or_t seen;
     const uint8_t *rows[LANES] = {0}; /* set before use; initialized for -Wmaybe-uninitialized */
     const int packed = job->in_kind == IN_PACKED;
     const size_t row_bytes = packed ? PACKED_BYTES : N_INPUTS;
@@ -658,30 +695,33 @@ static void load_block(const job_t *job, size_t blk, V *ws, uint64_t *masks)
         const uint64_t *words = (const uint64_t *)job->in;
         if ((blk + 1) * LANES <= job->n) { /* a whole vector per input: one copy each */
             for (i = 0; i < N_INPUTS; i++) memcpy(&ws[2 + i], words + i * job->n + blk * LANES, sizeof(V));
-            return;
+            return 0;
         }
         for (i = 0; i < N_INPUTS; i++)
             for (lane = 0; lane < LANES; lane++) {
                 const size_t w = blk * LANES + (size_t)lane;
                 ws[2 + i][lane] = w < job->n ? words[i * job->n + w] : 0;
             }
-        return;
+        return 0;
     }
+    memset(&seen, 0, sizeof seen);
     if (n_valid < BLOCK) { /* the batch's last block: masks of the rows past its end are 0, not computed */
         memset(masks, 0, N_Q * Q_STRIDE * sizeof(uint64_t)); /* (one row: mnist model, 5.3 -> 1.5 us) */
         for (i = 0; i < n_valid; i++)
-            row_masks((const uint8_t *)job->in + (blk * BLOCK + i) * row_bytes, packed, masks, (i % 64) * LANES + i / 64);
+            row_masks((const uint8_t *)job->in + (blk * BLOCK + i) * row_bytes, packed, masks, (i % 64) * LANES + i / 64,
+                      &seen);
         transpose_masks(masks, packed, ws);
-        return;
+        return not_bits(seen);
     }
     /* Row r of every lane in turn (rows r, 64 + r, ...): LANES sequential read streams, and
      * each step fills whole 64-byte lines of the mask buffer (one per chunk). */
     for (r = 0; r < 64; r++) {
         for (lane = 0; lane < LANES; lane++)
             rows[lane] = (const uint8_t *)job->in + (blk * BLOCK + 64 * (size_t)lane + (size_t)r) * row_bytes;
-        for (lane = 0; lane < LANES; lane++) row_masks(rows[lane], packed, masks, (size_t)r * LANES + (size_t)lane);
+        for (lane = 0; lane < LANES; lane++) row_masks(rows[lane], packed, masks, (size_t)r * LANES + (size_t)lane, &seen);
     }
     transpose_masks(masks, packed, ws);
+    return not_bits(seen);
 }
 
 static void store_block(const job_t *job, size_t blk, const V *ws, V *cnts)
@@ -779,7 +819,7 @@ static void *run_job(void *arg)
             next = claim(job);
             end = next + job->chunk;
         }
-        PHASE(job, 0, load_block(job, blk, ws, masks));
+        PHASE(job, 0, job->bad_rows |= load_block(job, blk, ws, masks));
         PHASE(job, 1, eval_gates(ws, next_input(job, next)));
         PHASE(job, 2, store_block(job, blk, ws, cnts));
     }
@@ -845,6 +885,8 @@ static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *
     run_job(&jobs[0]); /* threads that could not start leave their share to the others */
     for (i = 1; i < t; i++)
         if (started[i]) pthread_join(tids[i], NULL);
+    for (i = 0; i < t; i++)
+        if (jobs[i].bad_rows) rc = five_ERR_NOT_BITS;
     /* A thread that cannot allocate its workspace takes no blocks; the call fails only when
      * some block was left undone. */
     if (claimed < blocks)
@@ -883,6 +925,7 @@ const char *five_strerror(int code)
     case five_ERR_THREADS: return "the thread count is negative";
     case five_ERR_NO_HEAD: return "this model has no GroupSum head (use the outputs_ entries)";
     case five_ERR_NO_ENCODING: return "this model has no input encoding (pass bits, not features)";
+    case five_ERR_NOT_BITS: return "a byte of the rows of bits is neither 0 nor 1";
     default: return "unknown error code";
     }
 }

@@ -12,7 +12,7 @@
  *
  * Inputs, by entry suffix:
  *   _bits      const uint8_t rows[n][3], row-major, each byte 0 or 1
- *              (only bit 0 of each byte is read).
+ *              (any other byte, e.g. a raw pixel value: five_ERR_NOT_BITS).
  *   _packed    const uint8_t rows[n][1], 8 inputs per byte, first input in
  *              the most significant bit (numpy.packbits(bits, axis=1)); the fastest
  *              row input: 8x less memory to read than _bits.
@@ -31,8 +31,9 @@
  * outputs[o][w] is output o of sample 64*w + j (8x less to write than outputs_sliced).
  * Return value: five_OK (0) or an error code; five_strerror(code) describes it.
  * Errors: NULL pointer, n == 0, a size that overflows size_t, out of memory, a
- * negative thread count, a missing head or encoding.  Argument errors are reported
- * before anything is written; after an out-of-memory error the outputs are undefined.
+ * negative thread count, a missing head or encoding, a byte of _bits rows that is not 0
+ * or 1.  Argument errors are reported before anything is written; after an out-of-memory
+ * or a not-bits error (found while the rows are read) the outputs are undefined.
  *
  * Build: cc -O3 -std=c99 -mavx2 -c model.c (-msse2 / -mavx2 / -mavx512f -mavx512bw or an aarch64
  * compiler pick the vector width; -DLGCC_PORTABLE forces plain uint64) and link
@@ -58,7 +59,8 @@ enum {
     five_ERR_NOMEM = 4,
     five_ERR_THREADS = 5,
     five_ERR_NO_HEAD = 6,
-    five_ERR_NO_ENCODING = 7
+    five_ERR_NO_ENCODING = 7,
+    five_ERR_NOT_BITS = 8
 };
 int five_abi_version(void);
 const char *five_isa(void);
