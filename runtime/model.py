@@ -28,7 +28,7 @@ _ERR_NOT_BITS = 8
 _FFI_LOCK = threading.Lock()
 #: The C array type of each numpy dtype the library reads or writes.
 _C_ARRAYS = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.float32): "float[]", np.dtype(np.uint64): "uint64_t[]",
-             np.dtype(np.int32): "int32_t[]"}
+             np.dtype(np.int32): "int32_t[]", np.dtype(np.float64): "double[]"}
 
 
 class RuntimeModelError(LgccError):
@@ -119,7 +119,7 @@ class CompiledModel:
             self._fn = {name: getattr(self.lib, f"{prefix}_{name}") for name in (
                 "abi_version", "strerror", "n_inputs", "n_classes", "n_outputs", "n_features",
                 *(f"{out}_{kind}" for out in ("predict", "scores", "outputs")
-                  for kind in ("bits", "features", "sliced", "packed")), "outputs_words")}
+                  for kind in ("bits", "features", "sliced", "packed", "features_f64")), "outputs_words")}
         except AttributeError as exc:
             raise RuntimeModelError(f"{lib_path}: symbols of prefix '{prefix}' missing ({exc})") from None
         if self._fn["abi_version"]() != ABI_VERSION:
@@ -164,6 +164,8 @@ class CompiledModel:
             if x.shape[1] != self.n_features:
                 hint = ("; bits must be bool/uint8 (x.astype('uint8'))" if x.shape[1] == self.n_inputs else "")
                 raise RuntimeModelError(f"expected {self._takes()}; got {x.dtype} of shape {x.shape}{hint}")
+            if x.dtype == np.float64:  # the library rounds each value to float32 as it reads it: no copy
+                return "features_f64", np.ascontiguousarray(x)
             with np.errstate(over="ignore"):  # beyond float32's range: +-inf, above or below every threshold alike
                 return "features", np.ascontiguousarray(x, dtype=np.float32)
         if x.dtype == np.bool_ or x.dtype.kind in "iu":

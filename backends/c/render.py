@@ -38,7 +38,7 @@ def slot_scale(n_slots: int) -> int:
     return SLOT_SCALE if index_dtype(n_slots * SLOT_SCALE) == np.uint16 else 1
 #: Input kinds of the API: (entry suffix, element type, argument name).
 IN_KINDS = (("bits", "uint8_t", "bits"), ("features", "float", "features"), ("sliced", "uint64_t", "words"),
-            ("packed", "uint8_t", "packed"))
+            ("packed", "uint8_t", "packed"), ("features_f64", "double", "features"))
 #: Most threads a call starts (model.c's MAX_THREADS), so also the most ``--threads`` may ask for.
 MAX_THREADS = 256
 _INT32 = (-(1 << 31), (1 << 31) - 1)

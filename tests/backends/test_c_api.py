@@ -65,6 +65,7 @@ def test_error_codes(lib):
     assert c.lgcc_predict_bits(xb, huge // 3, ob, 1) == c.lgcc_ERR_OVERFLOW
     assert c.lgcc_scores_sliced(ffi.cast("uint64_t *", xb), huge // 32, ob, 1) == c.lgcc_ERR_OVERFLOW
     assert c.lgcc_predict_features(ffi.cast("float *", xb), 1, ob, 1) == c.lgcc_ERR_NO_ENCODING
+    assert c.lgcc_scores_features_f64(ffi.cast("double *", xb), 1, ob, 1) == c.lgcc_ERR_NO_ENCODING
     x[3, 20] = ord("1")  # a character, not a bit: refused, not read by its bit 0
     assert c.lgcc_predict_bits(xb, 4, ob, 2) == c.lgcc_ERR_NOT_BITS
     assert b"neither 0 nor 1" in ffi.string(c.lgcc_strerror(c.lgcc_ERR_NOT_BITS))

@@ -59,17 +59,38 @@ def _features(enc: Encoding, n: int, seed: int = 0) -> np.ndarray:
     return x
 
 
+def _doubles(x: np.ndarray, seed: int = 1) -> np.ndarray:
+    """float64 rows near ``x``: some nudged by less than half a float32 step (they round back to x,
+    so a tie stays a tie), some by more, and some beyond float32's range."""
+    rng = np.random.default_rng(seed)
+    x64 = x.astype(np.float64)
+    finite = np.isfinite(x64)
+    step = np.where(finite, np.abs(np.where(finite, x64, 0.0)) * 2.0 ** -24, 0.0)  # half a float32 ulp, roughly
+    nudge = rng.choice([-0.4, 0.4, -3.0, 3.0], x.shape) * np.where(step > 0, step, 1e-45)
+    x64 += np.where(finite & (rng.random(x.shape) < 0.5), nudge, 0.0)
+    x64[rng.random(x.shape) < 0.02] = 1e300 * rng.choice([-1.0, 1.0])  # overflows float32: +-inf
+    return x64
+
+
 @pytest.mark.parametrize("name", sorted(ENCODINGS))
 def test_features_bit_for_bit(name, tmp_path):
+    """float32 rows (the _features entries) and float64 rows (_features_f64: each value rounded to
+    float32 first, as the reference encoder does)."""
     enc = ENCODINGS[name]
     g = _identity(enc)
     x = _features(enc, 600)
+    x64 = _doubles(x)
     want = enc.encode(x) ^ g.out_neg
+    with np.errstate(over="ignore"):
+        want64 = enc.encode(x64) ^ g.out_neg
+    assert not np.array_equal(want, want64)  # the doubles differ from the floats where it matters
     for isa in RUNNABLE:
         write_library(g, tmp_path / isa, isa=isa, extra_flags=("-O1",))
         model = load(tmp_path / isa)
         for n in (1, 65, 600):
             np.testing.assert_array_equal(model.outputs(x[:n]).astype(bool), want[:n], err_msg=f"{name} {isa} n={n}")
+            np.testing.assert_array_equal(model.outputs(x64[:n]).astype(bool), want64[:n],
+                                          err_msg=f"{name} {isa} n={n} float64")
 
 
 def test_encodings_cover_every_fetch():

@@ -630,7 +630,7 @@ static void raw_outputs(const V *ws, uint8_t *out, size_t n_valid)
 }
 
 /* ------------------------------------------------------------- batch jobs */
-enum { IN_BITS, IN_FEATURES, IN_SLICED, IN_PACKED };
+enum { IN_BITS, IN_FEATURES, IN_SLICED, IN_PACKED, IN_FEATURES_F64 };
 enum { OUT_CLASSES, OUT_SCORES, OUT_OUTPUTS, OUT_WORDS };
 
 typedef struct {
@@ -798,8 +798,8 @@ static void *run_job(void *arg)
     V *ws, *cnts;
     uint64_t *masks;
     size_t blk, end, next;
-    /* masks: the transpose's input, then (features only) the masks in row order */
-    const size_t n_masks = N_Q * Q_STRIDE + (HAS_ENCODING ? N_Q * BLOCK : 0);
+    /* masks: the transpose's input, then (features only) the masks in row order and a row of floats */
+    const size_t n_masks = N_Q * Q_STRIDE + (HAS_ENCODING ? N_Q * BLOCK + (N_FEATURES + 1) / 2 : 0);
     if (posix_memalign(&mem, 64, (n_ws + n_cnt) * sizeof(V) + n_masks * sizeof(uint64_t)) != 0) {
         job->rc = five_ERR_NOMEM;
         return NULL;
@@ -833,7 +833,8 @@ static void *run_job(void *arg)
 static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
 {
     const size_t in_size = in_kind == IN_BITS ? N_INPUTS : in_kind == IN_PACKED ? PACKED_BYTES
-                         : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float) : N_INPUTS * sizeof(uint64_t);
+                         : in_kind == IN_FEATURES ? N_FEATURES * sizeof(float)
+                         : in_kind == IN_FEATURES_F64 ? N_FEATURES * sizeof(double) : N_INPUTS * sizeof(uint64_t);
     const size_t out_size = out_kind == OUT_CLASSES ? sizeof(int32_t)
                           : out_kind == OUT_SCORES ? N_CLASSES * sizeof(int32_t)
                           : out_kind == OUT_WORDS ? (N_OUTPUTS + 7) / 8 : N_OUTPUTS; /* bytes per sample */
@@ -845,7 +846,7 @@ static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *
     if (n == 0) return five_ERR_NO_ROWS;
     if (n_threads < 0) return five_ERR_THREADS;
     if ((out_kind == OUT_CLASSES || out_kind == OUT_SCORES) && !HAS_HEAD) return five_ERR_NO_HEAD;
-    if (in_kind == IN_FEATURES && !HAS_ENCODING) return five_ERR_NO_ENCODING;
+    if ((in_kind == IN_FEATURES || in_kind == IN_FEATURES_F64) && !HAS_ENCODING) return five_ERR_NO_ENCODING;
     if (in_kind == IN_SLICED && n > SIZE_MAX / 64) return five_ERR_OVERFLOW;
     n_samples = in_kind == IN_SLICED ? 64 * n : n;
     if ((in_size && n > SIZE_MAX / in_size) || (out_size && n_samples > SIZE_MAX / out_size)
@@ -980,6 +981,19 @@ int five_scores_packed(const uint8_t *packed, size_t n, int32_t *scores, int n_t
 int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n_threads)
 {
     return run(IN_PACKED, OUT_OUTPUTS, packed, n, outputs, n_threads);
+}
+
+int five_predict_features_f64(const double *features, size_t n, int32_t *classes, int n_threads)
+{
+    return run(IN_FEATURES_F64, OUT_CLASSES, features, n, classes, n_threads);
+}
+int five_scores_features_f64(const double *features, size_t n, int32_t *scores, int n_threads)
+{
+    return run(IN_FEATURES_F64, OUT_SCORES, features, n, scores, n_threads);
+}
+int five_outputs_features_f64(const double *features, size_t n, uint8_t *outputs, int n_threads)
+{
+    return run(IN_FEATURES_F64, OUT_OUTPUTS, features, n, outputs, n_threads);
 }
 
 int five_outputs_words(const uint64_t *words, size_t n, uint64_t *outputs, int n_threads)

@@ -16,8 +16,8 @@
  *   _packed    const uint8_t rows[n][1], 8 inputs per byte, first input in
  *              the most significant bit (numpy.packbits(bits, axis=1)); the fastest
  *              row input: 8x less memory to read than _bits.
- *   _features  raw float features: this model has no input encoding, so these
- *              entries return five_ERR_NO_ENCODING.
+ *   _features, _features_f64  raw float or double features: this model has no input
+ *              encoding, so these entries return five_ERR_NO_ENCODING.
  *   _sliced    const uint64_t words[3][n], already bit-sliced: bit j of
  *              words[i][w] is input i of sample 64*w + j; the batch is 64*n samples.
  * Outputs, by entry prefix:
@@ -83,6 +83,9 @@ int five_outputs_sliced(const uint64_t *words, size_t n, uint8_t *outputs, int n
 int five_predict_packed(const uint8_t *packed, size_t n, int32_t *classes, int n_threads);
 int five_scores_packed(const uint8_t *packed, size_t n, int32_t *scores, int n_threads);
 int five_outputs_packed(const uint8_t *packed, size_t n, uint8_t *outputs, int n_threads);
+int five_predict_features_f64(const double *features, size_t n, int32_t *classes, int n_threads);
+int five_scores_features_f64(const double *features, size_t n, int32_t *scores, int n_threads);
+int five_outputs_features_f64(const double *features, size_t n, uint8_t *outputs, int n_threads);
 int five_outputs_words(const uint64_t *words, size_t n, uint64_t *outputs, int n_threads);
 
 #ifdef __cplusplus
