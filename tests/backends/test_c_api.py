@@ -262,6 +262,7 @@ int main(void) {
     const size_t ns[] = {1, 63, 64, 65, 257, 1025};
     size_t t, i;
     float *f;
+    double *d;
     for (t = 0; t < sizeof ns / sizeof ns[0]; t++) {
         const size_t n = ns[t], ni = lgcc_n_inputs(), k = lgcc_n_classes(), no = lgcc_n_outputs();
         unsigned char *x = malloc(n * ni), *o = malloc(64 * n * no);
@@ -278,7 +279,10 @@ int main(void) {
         f = calloc(n * lgcc_n_features(), sizeof(float)); /* exactly n rows: a read past them is caught */
         if (lgcc_n_features() && (f == NULL || lgcc_predict_features(f, n, c, 2) || lgcc_scores_features(f, n, s, 1)))
             return 1;
-        free(x); free(o); free(w); free(c); free(s); free(f);
+        d = calloc(n * lgcc_n_features(), sizeof(double));
+        if (lgcc_n_features() && (d == NULL || lgcc_predict_features_f64(d, n, c, 2) || lgcc_outputs_features_f64(d, n, o, 1)))
+            return 1;
+        free(x); free(o); free(w); free(c); free(s); free(f); free(d);
     }
     return 0;
 }
