@@ -22,6 +22,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+    # (a name, not a dotted path: getattr(lgcc.ir, "a.b", None) must give None, not ModuleNotFoundError)
+    if name.isidentifier() and not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ _ERR_NOT_BITS = 8
 _FFI_LOCK = threading.Lock()
 #: The C array type of each numpy dtype the library reads or writes.
 _C_ARRAYS = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.float32): "float[]", np.dtype(np.uint64): "uint64_t[]",
-             np.dtype(np.int32): "int32_t[]", np.dtype(np.float64): "double[]"}
+             np.dtype(np.int32): "int32_t[]", np.dtype(np.float64): "double[]", np.dtype(np.bool_): "uint8_t[]"}
 
 
 class RuntimeModelError(LgccError):
@@ -177,6 +177,8 @@ class CompiledModel:
             # checked before the narrowing copy, which would wrap 256 to 0
             if x.dtype.itemsize > 1 and x.size and ((x.dtype.kind == "i" and x.min() < 0) or x.max() > 1):
                 raise RuntimeModelError(f"input bits must be 0 or 1{self._bits_hint(x)}")
+            if x.dtype == np.bool_:  # passed as bytes too, but _call needs to know it was bool
+                return "bits", np.ascontiguousarray(x)
             return "bits", np.ascontiguousarray(x).view(np.uint8) if x.dtype.itemsize == 1 else \
                 np.ascontiguousarray(x, dtype=np.uint8)
         raise RuntimeModelError(f"unsupported dtype {x.dtype}: pass {self._takes()}")
@@ -200,6 +202,10 @@ class CompiledModel:
             return out
         rc = self._fn[f"{what}_{kind}"](self.ffi.from_buffer(_C_ARRAYS[x.dtype], x), n,
                                         self.ffi.from_buffer(_C_ARRAYS[out.dtype], out, require_writable=True), threads)
+        if rc == _ERR_NOT_BITS and x.dtype == np.bool_:
+            # a bool array holding bytes other than 0 and 1 (a .view(bool) of other data): numpy and the
+            # simulator read every byte but 0 as True, so the call is made again on 0/1 bytes (a copy)
+            return self._call(what, kind, x.view(np.uint8) != 0, n, out, threads)
         if rc == _ERR_NOT_BITS:
             raise RuntimeModelError(f"input bits must be 0 or 1{self._bits_hint(x)}")
         if rc != 0:

@@ -91,6 +91,8 @@ def test_dotted_names_in_readme_resolve_after_import_lgcc():
             "assert callable(lgcc.ir.passes.optimize) and callable(lgcc.ir.equiv.check_equivalence); "
             "assert lgcc.ir.score_circuit.__name__ == 'lgcc.ir.score_circuit' and callable(lgcc.loading.load_graph); "
             "assert 'torch' not in sys.modules; assert callable(lgcc.frontend.lower); "
-            "assert not hasattr(lgcc, 'no_such_module') and not hasattr(lgcc.ir, 'no_such_module'); print('ok')")
+            "assert not hasattr(lgcc, 'no_such_module') and not hasattr(lgcc.ir, 'no_such_module'); "
+            # a dotted string is no attribute name (it raised ModuleNotFoundError)
+            "assert getattr(lgcc, 'a.b', None) is None and getattr(lgcc.ir, 'a.b', None) is None; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr

@@ -74,6 +74,23 @@ def test_torch_tensors(model, graph):
     np.testing.assert_array_equal(model.scores(torch.from_numpy(x.astype(np.uint8))), sim.scores(graph, x))
 
 
+def test_bool_rows_holding_other_bytes_are_true(model, graph):
+    """A bool array viewed from bytes (0 and 2 here) is read as numpy and the simulator read it, every
+    byte but 0 True; the library's check of _bits rows made it 'input bits must be 0 or 1', with a
+    hint for integer arrays."""
+    x = random_bits(graph, 600, seed=8)
+    raw = x.astype(np.uint8) * np.uint8(2)
+    raw[0, 0], raw[1, :] = 255, 1
+    want = sim.scores(graph, raw.view(bool))
+    np.testing.assert_array_equal(want, sim.scores(graph, raw != 0))
+    for threads in (1, 2):
+        np.testing.assert_array_equal(model.scores(raw.view(bool), threads=threads), want)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(model.predict(torch.from_numpy(raw).view(torch.bool)), sim.predict(graph, raw != 0))
+    with pytest.raises(RuntimeModelError, match="0 or 1"):  # the same bytes as integers are refused
+        model.predict(raw)
+
+
 @pytest.mark.parametrize("bad, match", [
     (np.zeros((3, 5), bool), "shape"),
     (np.zeros(17, bool), "2-D"),
