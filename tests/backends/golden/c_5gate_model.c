@@ -34,6 +34,8 @@
 #define eval_gates five_eval_gates_
 #define head_classes five_head_classes_
 #define head_scores five_head_scores_
+#define feature_masks five_feature_masks_
+#define doubles_to_floats five_doubles_to_floats_
 
 /* Vector width, picked from the compiler flags: one source serves every ISA. */
 #if defined(LGCC_PORTABLE)
@@ -113,6 +115,8 @@ typedef struct {
     const char *p;
     size_t lines, stride, span;
 } prefetch_t;
+
+#define N_Q ((N_INPUTS + 63) / 64)   /* 64-input chunks */
 
 /* The functions part 2 calls in part 1. */
 ENGINE void eval_gates(V *restrict ws, prefetch_t pf);
@@ -364,7 +368,6 @@ ENGINE void head_scores(const V *ws, V *cnts, int32_t *out, size_t n_valid)
  * 2. Transpose: a 64x64 bit-matrix transpose (6 swap stages), vectorized across the
  *    LANES lanes (lane j = rows 64j..64j+63), turns the 64 row masks into the words of
  *    64 inputs.  Words past the last input land in spare slots that no gate reads. */
-#define N_Q ((N_INPUTS + 63) / 64)   /* 64-input chunks */
 #define PACKED_BYTES ((N_INPUTS + 7) / 8) /* bytes of a row packed 8 inputs per byte */
 /* uint64s between the masks of two chunks: one 64-byte line more than 64 rows' worth, so the
  * N_Q masks of one row fall into different cache sets (a power-of-two stride aliases). */
@@ -518,6 +521,8 @@ static inline __attribute__((always_inline)) void row_masks(const uint8_t *row, 
         masks[q * Q_STRIDE + slot] = row_mask64(tail, seen);
     }
 }
+
+
 
 #if !defined(LGCC_PORTABLE) && defined(__AVX512BW__) && VBYTES == 64 && defined(__GNUC__) && __GNUC__ >= 8 && !defined(__clang__) \
     && !defined(LGCC_NO_GFNI)
