@@ -22,9 +22,9 @@
 #endif
 
 /* Compiled as it is, this file is the whole library.  lgcc's build compiles it twice at once,
- * with -DLGCC_PART=1 (the gate engine and the class head, with their tables) and
- * -DLGCC_PART=2 (input packing, output unpacking, batches, the API), and links both objects: two cores make the
- * C compiler step ~30% shorter. */
+ * with -DLGCC_PART=1 (the gate engine, the class head and the feature encoder, with their tables) and
+ * -DLGCC_PART=2 (packing rows of bits, output unpacking, batches, the API), and links both objects: two cores
+ * make the C compiler step ~30% shorter. */
 #ifndef LGCC_PART
 #define LGCC_PART 0
 #define ENGINE static
