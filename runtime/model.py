@@ -23,8 +23,6 @@ from .elf import elf_problem
 
 #: The C ABI version this runtime speaks (see ``lgcc.backends.c.render.ABI_VERSION``).
 ABI_VERSION = 4
-#: The library's code for a byte of rows of bits that is neither 0 nor 1 (``{prefix}_ERR_NOT_BITS``).
-_ERR_NOT_BITS = 8
 _FFI_LOCK = threading.Lock()
 #: The C array type of each numpy dtype the library reads or writes.
 _C_ARRAYS = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.float32): "float[]", np.dtype(np.uint64): "uint64_t[]",
@@ -122,6 +120,8 @@ class CompiledModel:
                   for kind in ("bits", "features", "sliced", "packed", "features_f64")), "outputs_words")}
         except AttributeError as exc:
             raise RuntimeModelError(f"{lib_path}: symbols of prefix '{prefix}' missing ({exc})") from None
+        #: The library's code for a byte of rows of bits that is neither 0 nor 1.
+        self._err_not_bits = int(getattr(self.lib, f"{prefix}_ERR_NOT_BITS", -1))
         if self._fn["abi_version"]() != ABI_VERSION:
             raise RuntimeModelError(f"{lib_path}: library ABI {self._fn['abi_version']()} does not match "
                                     f"model.json; rebuild the model")
@@ -202,11 +202,11 @@ class CompiledModel:
             return out
         rc = self._fn[f"{what}_{kind}"](self.ffi.from_buffer(_C_ARRAYS[x.dtype], x), n,
                                         self.ffi.from_buffer(_C_ARRAYS[out.dtype], out, require_writable=True), threads)
-        if rc == _ERR_NOT_BITS and x.dtype == np.bool_:
+        if rc == self._err_not_bits and x.dtype == np.bool_:
             # a bool array holding bytes other than 0 and 1 (a .view(bool) of other data): numpy and the
             # simulator read every byte but 0 as True, so the call is made again on 0/1 bytes (a copy)
             return self._call(what, kind, x.view(np.uint8) != 0, n, out, threads)
-        if rc == _ERR_NOT_BITS:
+        if rc == self._err_not_bits:
             raise RuntimeModelError(f"input bits must be 0 or 1{self._bits_hint(x)}")
         if rc != 0:
             msg = self.ffi.string(self._fn["strerror"](rc)).decode()
