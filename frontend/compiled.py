@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -58,9 +59,14 @@ def _load_library(library: bytes, meta: str) -> Any:
         return load(tmp)
 
 
-def _rows(x: Any) -> Any:
-    """``x``, with a PackBitsTensor unpacked to the bool rows it holds (on the CPU, where the library runs)."""
-    return x.to("cpu").unpack() if isinstance(x, PackBitsTensor) else x
+def _words(x: PackBitsTensor, n_inputs: int) -> np.ndarray:
+    """The bits of ``x`` as the library's bit-sliced uint64 words ``(inputs, W)``: the same bytes,
+    samples in the same order, regrouped 8 bytes per word (on the CPU, where the library runs)."""
+    if x.n_inputs != n_inputs:
+        raise LgccError(f"the PackBitsTensor holds {x.n_inputs} input bits per sample, the model reads {n_inputs}")
+    data = x.t.to("cpu").contiguous().view(torch.uint8)
+    data = torch.nn.functional.pad(data, (0, -data.shape[1] % 8))  # whole words; padding samples are 0
+    return data.numpy().view(np.uint64)
 
 
 def _check_not_difflogic(lib_path: str | os.PathLike) -> None:
@@ -220,14 +226,21 @@ class CompiledLogicNet(nn.Module):
     def forward(self, x: Any, verbose: bool = False) -> torch.Tensor:
         """Class counts ``(N, k)`` int32 of rows of bits (bool/0-1, or a PackBitsTensor) or, with an
         encoding, raw features."""
-        out = torch.from_numpy(self._loaded().scores(_rows(x), threads=self.threads))
+        lib = self._loaded()
+        if isinstance(x, PackBitsTensor):  # already bit-sliced: no rows to unpack and pack again
+            out = torch.from_numpy(lib.scores_sliced(_words(x, lib.n_inputs), threads=self.threads)[:x.n_samples])
+        else:
+            out = torch.from_numpy(lib.scores(x, threads=self.threads))
         if verbose:
             print(f"out.shape {tuple(out.shape)}")
         return out
 
     def predict(self, x: Any) -> torch.Tensor:
         """The class of each row (int64; ties go to the lowest class index, as in the IR's simulator)."""
-        return torch.from_numpy(self._loaded().predict(_rows(x), threads=self.threads).astype("int64"))
+        lib = self._loaded()
+        if isinstance(x, PackBitsTensor):
+            return torch.from_numpy(lib.predict_sliced(_words(x, lib.n_inputs), threads=self.threads)[:x.n_samples].astype("int64"))
+        return torch.from_numpy(lib.predict(x, threads=self.threads).astype("int64"))
 
     def extra_repr(self) -> str:
         state = f"isa={self.lib.isa}" if self.lib is not None else "not compiled"

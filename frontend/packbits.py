@@ -66,7 +66,7 @@ class PackBitsTensor:
         padded[:n_samples] = bits
         # 8 samples per byte, then the bytes of each input side by side read as one word each
         weights = (1 << torch.arange(8, device=bits.device, dtype=torch.uint8)).view(1, 8, 1)
-        packed = (padded.view(-1, 8, n) * weights).sum(1, dtype=torch.uint8)
+        packed = (padded.view(n_words * bit_count // 8, 8, n) * weights).sum(1, dtype=torch.uint8)
         # a fresh tensor: .contiguous() may keep strides (of size-1 dims) that the view refuses
         words = torch.empty((n, n_words), dtype=WORD_DTYPES[bit_count], device=bits.device)
         if n_words:
@@ -112,10 +112,13 @@ class PackBitsTensor:
         return self.t.contiguous().view(torch.uint8)
 
     def unpack(self) -> torch.Tensor:
-        """The bool rows ``(batch, n)`` this holds."""
-        shifts = torch.arange(8, device=self.device, dtype=torch.uint8)
-        bits = (self._bytes().unsqueeze(-1) >> shifts) & 1
-        return bits.reshape(self.n_inputs, -1)[:, :self.n_samples].t().to(torch.bool)
+        """The bool rows ``(batch, n)`` this holds (contiguous: the bytes are transposed, not the bits)."""
+        if self.n_inputs == 0:
+            return torch.zeros((self.n_samples, 0), dtype=torch.bool, device=self.device)
+        by_sample = self._bytes().t().contiguous()  # (bytes, n): byte k holds samples 8k .. 8k + 7
+        shifts = torch.arange(8, device=self.device, dtype=torch.uint8).view(1, 8, 1)
+        bits = (by_sample.unsqueeze(1) >> shifts) & 1  # (bytes, 8, n): sample 8k + j
+        return bits.reshape(-1, self.n_inputs)[:self.n_samples].to(torch.bool)
 
     def group_sum(self, k: int) -> torch.Tensor:
         """Per-class counts of set bits ``(batch, k)`` int32: difflogic's GroupSum, not divided by tau."""

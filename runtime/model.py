@@ -262,6 +262,13 @@ class CompiledModel:
         out = np.empty(64 * words.shape[1], np.int32)
         return self._call("predict", "sliced", words, words.shape[1], out, self._threads(threads))
 
+    def scores_sliced(self, words: Any, threads: int | None = None) -> np.ndarray:
+        """Integer class scores of already bit-sliced input: uint64 ``(n_inputs, W)`` -> int32 ``(64 * W, k)``."""
+        self._need_head()
+        words = self._sliced(words)
+        out = np.empty((64 * words.shape[1], self.n_classes), np.int32)
+        return self._call("scores", "sliced", words, words.shape[1], out, self._threads(threads))
+
     def outputs_sliced(self, words: Any, threads: int | None = None) -> np.ndarray:
         """Raw output bits of already bit-sliced input: uint64 ``(n_inputs, W)`` -> bool ``(64 * W, n_outputs)``."""
         words = self._sliced(words)

@@ -47,8 +47,9 @@ def test_counts_equal_the_simulator_and_groupsum(model, compiled, n):
     assert np.array_equal(counts.numpy(), sim.scores(lower(model), bits))
     assert torch.equal(model(torch.from_numpy(bits).float()) * 3.0, counts.float())
     assert np.array_equal(compiled.predict(bits).numpy(), sim.predict(lower(model), bits))
-    packed = lgcc.PackBitsTensor(bits, bit_count=64)  # the rows it holds
-    assert torch.equal(compiled(packed), counts) and torch.equal(compiled.predict(packed), compiled.predict(bits))
+    for bit_count in (8, 32, 64):  # bit-sliced words as they are (regrouped into uint64 words), not unpacked
+        packed = lgcc.PackBitsTensor(bits, bit_count=bit_count)
+        assert torch.equal(compiled(packed), counts) and torch.equal(compiled.predict(packed), compiled.predict(bits))
 
 
 @pytest.mark.parametrize("opt_level", [0, 2])
@@ -140,7 +141,7 @@ def test_bad_options_are_one_line_errors(model, kwargs, message):
         CompiledLogicNet(model, **kwargs)
 
 
-def test_misuse_is_a_one_line_error_and_leaves_no_file(model, tmp_path):
+def test_misuse_is_a_one_line_error_and_leaves_no_file(model, compiled, tmp_path):
     net = CompiledLogicNet(model)
     with pytest.raises(LgccError, match="call .compile"):
         net(np.zeros((2, 24), dtype=bool))
@@ -153,6 +154,8 @@ def test_misuse_is_a_one_line_error_and_leaves_no_file(model, tmp_path):
     with pytest.raises(LgccError, match="C compiler 'no-such-cc' not found"):
         CompiledLogicNet(model, cpu_compiler="no-such-cc").compile(save_lib_path=tmp_path / "m.so")
     assert os.listdir(tmp_path) == []
+    with pytest.raises(LgccError, match="holds 23 input bits per sample, the model reads 24"):
+        compiled(lgcc.PackBitsTensor(np.zeros((3, 23), dtype=bool)))
     headless = torch.nn.Sequential(LogicLayer(4, 8)).eval()
     with pytest.raises(LgccError, match="ends in a GroupSum"):
         CompiledLogicNet(headless)

@@ -138,3 +138,12 @@ def test_difflogic_script_idioms():
     assert sum(layer.num_neurons for layer in layers) == 70 and sum(layer.num_weights for layer in layers) == 70
     with pytest.raises(LgccError, match="or use implementation='auto'"):
         LogicLayer(12, 40, implementation="cuda", device="cpu")(torch.rand(3, 12))
+
+
+@pytest.mark.parametrize("shape", [(5, 0), (0, 3), (0, 0), (1, 1), (70, 9)])
+def test_unpack_gives_contiguous_rows_for_any_shape(shape):
+    """unpack() transposes bytes, not bits, so the rows come back contiguous; no input or no sample is fine."""
+    bits = torch.from_numpy(np.random.default_rng(sum(shape)).integers(0, 2, shape).astype(bool))
+    for bit_count in (8, 64):
+        rows = PackBitsTensor(bits, bit_count).unpack()
+        assert rows.is_contiguous() and torch.equal(rows, bits)

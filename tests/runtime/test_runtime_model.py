@@ -157,6 +157,7 @@ def test_int64_words_are_read_as_uint64(model, graph, source):
     assert np.shares_memory(model._sliced(signed), words)
     want = sim.simulate_words(graph, words)
     np.testing.assert_array_equal(model.predict_sliced(signed), sim.predict(graph, sim.unpack_rows(words, 64 * 3)))
+    np.testing.assert_array_equal(model.scores_sliced(signed), sim.scores(graph, sim.unpack_rows(words, 64 * 3)))
     np.testing.assert_array_equal(model.outputs_words(signed), want)
     np.testing.assert_array_equal(model.outputs_sliced(signed), sim.unpack_rows(want, 64 * 3))
 
