@@ -26,6 +26,7 @@ from .device import checked_device
 
 #: Word dtype of each ``bit_count``.
 WORD_DTYPES = {8: torch.int8, 16: torch.int16, 32: torch.int32, 64: torch.int64}
+_BIT_COUNTS = {dtype: bits for bits, dtype in WORD_DTYPES.items()}
 
 
 def _bit_rows(t: Any) -> torch.Tensor:
@@ -79,10 +80,9 @@ class PackBitsTensor:
     @classmethod
     def from_words(cls, words: torch.Tensor, n_samples: int) -> PackBitsTensor:
         """Words already in this layout (a layer's output), of which the first ``n_samples`` samples count."""
-        dtypes = {v: k for k, v in WORD_DTYPES.items()}
-        if words.dim() != 2 or words.dtype not in dtypes:
+        if words.dim() != 2 or words.dtype not in _BIT_COUNTS:
             raise LgccError(f"packed words must be a 2-D int8/16/32/64 tensor, got {words.dtype} {tuple(words.shape)}")
-        bit_count = dtypes[words.dtype]
+        bit_count = _BIT_COUNTS[words.dtype]
         if not 0 <= words.shape[1] * bit_count - n_samples < bit_count:
             raise LgccError(f"{words.shape[1]} words of {bit_count} bits cannot hold exactly {n_samples} samples")
         self = cls.__new__(cls)

@@ -5,9 +5,9 @@ Nothing here imports torch.  Submodules not imported here (``passes``, ``equiv``
 ``lgcc.ir.passes.optimize`` works after ``import lgcc.ir`` (or ``import lgcc``).
 """
 
-import importlib
-import importlib.util
 from typing import Any
+
+from lgcc.lazy import package_attribute
 
 from .builder import FALSE, TRUE, GraphBuilder, lit
 from .errors import FormatError, GraphError, LgccError, WorkFailed
@@ -22,7 +22,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # (a name, not a dotted path: getattr(lgcc.ir, "a.b", None) must give None, not ModuleNotFoundError)
-    if name.isidentifier() and not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return package_attribute(__name__, name)

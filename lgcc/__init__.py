@@ -21,12 +21,6 @@ _LAZY = {"save": "lgcc.frontend.checkpoint", "load": "lgcc.frontend.checkpoint",
 
 
 def __getattr__(name: str) -> Any:
-    import importlib
-    import importlib.util
+    from .lazy import package_attribute
 
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    # (a name, not a dotted path: getattr(lgcc, "a.b", None) must give None, not ModuleNotFoundError)
-    if name.isidentifier() and not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'lgcc' has no attribute {name!r}")
+    return package_attribute(__name__, name, _LAZY)

@@ -114,7 +114,7 @@ def select(graph: Graph, layers: str | None = None, cone: int | None = None,
         gl = gate_layers(graph)
         gates &= (gl >= start) & (gl < stop)
         # only the outputs that the range's own gates drive: any other would stand for a gate not shown
-        # (a DOT dump would draw a grey placeholder for each such output's source)
+        # (a DOT dump would have to draw each such output's source as a grey stand-in node)
         src = graph.outputs[outputs].astype(np.int64) - graph.first_gate
         outputs = outputs[(src >= 0) & gates[np.maximum(src, 0)]]
         unit = "layers" if graph.layers is not None else "levels (the graph has no layer metadata)"

@@ -93,6 +93,7 @@ def test_dotted_names_in_readme_resolve_after_import_lgcc():
             "assert 'torch' not in sys.modules; assert callable(lgcc.frontend.lower); "
             "assert not hasattr(lgcc, 'no_such_module') and not hasattr(lgcc.ir, 'no_such_module'); "
             # a dotted string is no attribute name (it raised ModuleNotFoundError)
-            "assert getattr(lgcc, 'a.b', None) is None and getattr(lgcc.ir, 'a.b', None) is None; print('ok')")
+            "assert getattr(lgcc, 'a.b', None) is None and getattr(lgcc.ir, 'a.b', None) is None; "
+            "assert getattr(lgcc.frontend, 'a.b', None) is None; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
