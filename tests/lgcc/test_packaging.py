@@ -52,6 +52,15 @@ def test_wheel_holds_the_subpackages(wheel_names):
         assert module in names, module
 
 
+def test_wheel_holds_the_templates_and_sources_the_backends_render(wheel_names):
+    names = set(wheel_names)
+    for folder in ("backends/c/templates", "backends/cuda/templates", "backends/verilog/templates", "frontend/csrc"):
+        files = sorted(p.name for p in (ROOT / folder).iterdir() if p.is_file() and p.suffix != ".pyc")
+        assert files, folder
+        for name in files:
+            assert f"lgcc/{folder}/{name}" in names, f"{folder}/{name}"
+
+
 def run(*args):
     return subprocess.run([sys.executable, "-m", "lgcc", *args], capture_output=True, text=True, timeout=120)
 
