@@ -15,7 +15,8 @@ bounds the speed.  Model (a) is also measured on a batch of 8192 rows (L3-reside
 the L3 holds 6.4 MB), by batch size from 512 to 65,536 rows (``batch_sweep_ns_per_row``),
 and for its thread scaling on 2^18 rows (1 and 2 threads timed back to back in each round:
 ``thread_speedup`` is best over best, ``thread_speedup_median`` the median of the rounds'
-ratios); ``phase_ns_per_row`` times the steps of each block directly (input: packing or
+ratios; ``read_floor_thread_speedup``: how much faster 2 threads merely read those rows than 1,
+all that 2 threads could gain if reading were the whole cost); ``phase_ns_per_row`` times the steps of each block directly (input: packing or
 copying; gates; output: the class head) in a ``-DLGCC_PHASE_TIMES`` build, at 512 rows and
 at the main batch; ``features_ns_per_row`` times rows of raw float features beside rows of bits
 under three input encodings of (a)'s inputs (in order, a thermometer code, random features), at
@@ -72,6 +73,34 @@ def _read_floor(x: np.ndarray, repeats: int) -> float:
     """Seconds to merely read ``x`` once (a reduction over its bytes): what no packer can beat."""
     words = x.reshape(-1).view(np.uint64)
     return _best(lambda: np.bitwise_or.reduce(words), repeats)
+
+
+def _read_scaling(x: np.ndarray, repeats: int) -> dict:
+    """How much faster two threads merely read ``x`` than one: what memory gives a memory-bound call.
+
+    Each round reads ``x`` on one thread, then as two halves on two threads at the same time
+    (numpy's reduction releases the GIL), back to back, as ``_thread_scaling`` does.  A batch
+    smaller than 64 MB is read several times over in each timing, so that handing the halves
+    to the threads is a small part of it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    words = x.reshape(-1).view(np.uint64)
+    halves = (words[: words.size // 2], words[words.size // 2:])
+    reads = -(-(64 << 20) // max(x.nbytes, 1))  # reads per timing: at least 64 MB in all
+
+    def read(w):
+        for _ in range(reads):
+            np.bitwise_or.reduce(w)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(read, halves))  # warm up: both threads started, the rows in cache if they fit
+        ones, twos = [], []
+        for _ in range(max(repeats, 9)):
+            ones += _times(lambda: read(words), 1)
+            twos += _times(lambda: list(pool.map(read, halves)), 1)
+    return {"read_floor_thread_speedup": min(ones) / min(twos),
+            "read_floor_thread_speedup_median": float(np.median(np.array(ones) / np.array(twos)))}
 
 
 def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_rows: int = 0) -> dict:
@@ -134,6 +163,7 @@ def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_r
     ptb = ffi.from_buffer("uint8_t[]", np.packbits(xt, axis=1))
     for name, fn, buf in (("", predict, xtb), ("_packed", predict_packed, ptb)):
         res.update(_thread_scaling(lambda threads: fn(buf, n, otb, threads), n, repeats, name))
+    res.update(_read_scaling(xt, repeats))
     return res
 
 

@@ -16,7 +16,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "c_backend.py"
 SPEED = ("images_per_s_1_thread", "images_per_s_1_thread_cpu", "images_per_s_sliced_input_1_thread",
          "images_per_s_packed_1_thread", "images_per_s_2_threads", "images_per_s_2_threads_packed",
          "thread_speedup", "thread_speedup_median", "thread_speedup_packed", "thread_speedup_median_packed",
-         "read_floor_ns_per_row", "images_per_s_python_1_thread", "codegen_seconds", "cc_seconds", "compile_seconds", "peak_rss_gb")
+         "read_floor_ns_per_row", "read_floor_thread_speedup", "read_floor_thread_speedup_median",
+         "images_per_s_python_1_thread", "codegen_seconds", "cc_seconds", "compile_seconds", "peak_rss_gb")
 
 
 def _positive(value) -> bool:
