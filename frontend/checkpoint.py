@@ -163,5 +163,6 @@ def load(path: str | os.PathLike, implementation: str = "auto",
     """Rebuild the model saved at ``path``, in eval mode; its metadata is ``model.lgcc_meta``."""
     blob = read_checkpoint(path)
     model = build_model(blob["layers"], implementation=implementation, device=device)
-    model.lgcc_meta = dict(blob.get("meta", {}))
+    # setattr: nn.Module's __setattr__ stub admits only Tensor | Module values; readers use getattr alike
+    setattr(model, "lgcc_meta", dict(blob.get("meta", {})))
     return model.eval()

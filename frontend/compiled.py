@@ -157,7 +157,8 @@ class CompiledLogicNet(nn.Module):
             raise LgccError(f"get_c_code: no file {name!r} (choose from {', '.join(C_FILES)})")
         return render(self._graph(self.opt_level), COptions(default_threads=self.threads))[name]
 
-    def compile(self, opt_level: int = 1, save_lib_path: str | os.PathLike | None = None,
+    # difflogic's CompiledLogicNet.compile signature (the API this class keeps), which shadows nn.Module.compile
+    def compile(self, opt_level: int = 1, save_lib_path: str | os.PathLike | None = None,  # type: ignore[override]
                 verbose: bool = False) -> CompiledLogicNet:
         """Build and load the library; with ``save_lib_path``, also keep it there (plus its ``.json`` metadata).
 
@@ -186,6 +187,7 @@ class CompiledLogicNet(nn.Module):
                 atomic_write(metadata_path(save_lib_path), self._library[1])
         self.opt_level = opt_level
         if verbose:
+            assert self.graph is not None  # self._graph() above refused a CompiledLogicNet without one
             print(f"Compiling finished in {time.perf_counter() - t0:.3f} seconds ({meta['gates_evaluated']} gates "
                   f"of {self.graph.n_gates}, isa {meta['isa']}, C compiler {meta['cc_seconds']:.2f} s)")
         return self

@@ -107,7 +107,7 @@ class _LogicLayerFunction(torch.autograd.Function):
     """Autograd wrapper: forward and backward both run the CUDA kernels."""
 
     @staticmethod
-    def forward(ctx, x, a_idx, b_idx, coeffs, rev_ptr, rev_ref):  # type: ignore[override]
+    def forward(ctx, x, a_idx, b_idx, coeffs, rev_ptr, rev_ref):
         ext = load()
         x = x.contiguous()
         coeffs = coeffs.contiguous()
@@ -115,7 +115,7 @@ class _LogicLayerFunction(torch.autograd.Function):
         return ext.forward(x, a_idx, b_idx, coeffs)
 
     @staticmethod
-    def backward(ctx, dy):  # type: ignore[override]
+    def backward(ctx, dy):
         x, a_idx, b_idx, coeffs, rev_ptr, rev_ref = ctx.saved_tensors
         need_x, _, _, need_c, _, _ = ctx.needs_input_grad
         dx, dc = load().backward(dy.contiguous(), x, a_idx, b_idx, coeffs, rev_ptr, rev_ref,

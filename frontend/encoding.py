@@ -27,6 +27,9 @@ class Thresholds(nn.Module):
     ``dtype`` is given.  Bits are ordered as ``feature``/``threshold`` list them.
     """
 
+    feature: torch.Tensor  # buffers (register_buffer): declared so they type as tensors, not Tensor | Module
+    threshold: torch.Tensor
+
     def __init__(self, n_features: int, feature, threshold, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         feature = torch.as_tensor(np.asarray(feature, dtype=np.int64))

@@ -91,7 +91,8 @@ class _Unpickler(pickle.Unpickler):
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str):
         super().__init__(io.BytesIO(data))
-        self._archive, self._prefix, self._storages = archive, prefix, {}
+        self._archive, self._prefix = archive, prefix
+        self._storages: dict[str, np.ndarray] = {}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):

@@ -27,6 +27,7 @@ Initialisations (``init=``):
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import torch
 from torch import nn
@@ -126,6 +127,9 @@ class LogicLayer(nn.Module):
     (``connections`` then only names how they were made).
     """
 
+    a: torch.Tensor  # buffers (register_buffer): declared so they type as tensors, not Tensor | Module
+    b: torch.Tensor
+
     def __init__(self, in_dim: int, out_dim: int, connections: str = "random", grad_factor: float = 1.0,
                  implementation: str = "auto", device: torch.device | str | None = None,
                  init: str = "random", residual_logit: float = 5.0, dtype: torch.dtype = torch.float32,
@@ -199,8 +203,8 @@ class LogicLayer(nn.Module):
         if not self.training:
             return self._forward_discrete(x, impl)
         if impl == "python":
-            if self.grad_factor != 1.0:
-                x = GradFactor.apply(x, self.grad_factor)
+            if self.grad_factor != 1.0:  # GradFactor.apply is typed Any; it returns a tensor like x
+                x = cast(torch.Tensor, GradFactor.apply(x, self.grad_factor))
             return python_forward(x, self.a, self.b, torch.softmax(self.weights, dim=-1))
         return PolyLayerFunction.apply(x, soft_coefficients(self.weights), self.a, self.b, self.grad_factor)
 

@@ -58,7 +58,8 @@ def lower_spec(specs: list[LayerSpec], meta: dict[str, Any] | None = None) -> Gr
     if enc is not None:
         encoding = Encoding(int(enc["n_features"]), enc["feature"].numpy().astype(np.int32),
                             enc["threshold"].numpy().astype(np.float32))
-    graph_meta = {"source": "lgcc.frontend", "layer_dims": [n_inputs] + [int(s["out_dim"]) for s in logic]}
+    graph_meta: dict[str, Any] = {"source": "lgcc.frontend",
+                                  "layer_dims": [n_inputs] + [int(s["out_dim"]) for s in logic]}
     if meta:
         graph_meta["training"] = meta
     graph = Graph(n_inputs, op, a, b, prev, np.zeros(len(prev), dtype=bool), head=head, encoding=encoding,

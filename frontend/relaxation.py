@@ -153,7 +153,7 @@ class PolyLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, coeffs: torch.Tensor, a_idx: torch.Tensor, b_idx: torch.Tensor,
-                grad_factor: float) -> torch.Tensor:  # type: ignore[override]
+                grad_factor: float) -> torch.Tensor:
         """``y[n, j] = poly_j(x[n, a_idx[j]], x[n, b_idx[j]])``."""
         xt = _feature_major(x)
         ctx.save_for_backward(xt, coeffs, a_idx, b_idx)
@@ -161,33 +161,34 @@ class PolyLayerFunction(torch.autograd.Function):
         return _poly_rows(xt, a_idx, b_idx, _columns(coeffs, x.dtype)).t()
 
     @staticmethod
-    def backward(ctx, grad_y: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad_y: torch.Tensor):
         """Gradients w.r.t. ``x`` (scaled by ``grad_factor``) and the coefficients."""
         xt, coeffs, a_idx, b_idx = ctx.saved_tensors
         gt = _feature_major(grad_y).to(xt.dtype)
         c = _columns(coeffs, xt.dtype)
         need_x, need_c = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        # each accumulator exists exactly when its gradient is needed (so None-checks stand for need_x/need_c)
         grad_xt = torch.zeros_like(xt) if need_x else None
         sums = torch.empty(4, a_idx.shape[0], dtype=xt.dtype, device=xt.device) if need_c else None
         for s, e in _chunks(a_idx.shape[0], xt.shape[1]):
             at, bt, g = xt.index_select(0, a_idx[s:e]), xt.index_select(0, b_idx[s:e]), gt[s:e]
-            if need_x:
+            if grad_xt is not None:
                 # dy/da = c1 + c3 b and dy/db = c2 + c3 a, scattered back to the input rows.
                 d = torch.mul(bt, c[3][s:e]).add_(c[1][s:e]).mul_(g)
                 grad_xt.index_add_(0, a_idx[s:e], d)
                 torch.mul(at, c[3][s:e], out=d).add_(c[2][s:e]).mul_(g)
                 grad_xt.index_add_(0, b_idx[s:e], d)
-            if need_c:
+            if sums is not None:
                 # Batch sums of g * (1, a, b, ab); g * a overwrites the gathered a.
                 sums[0, s:e], sums[2, s:e] = g.sum(1), torch.linalg.vecdot(g, bt)
                 ga = at.mul_(g)
                 sums[1, s:e], sums[3, s:e] = ga.sum(1), torch.linalg.vecdot(ga, bt)
         grad_x = grad_c = None
-        if need_x:
+        if grad_xt is not None:
             if ctx.grad_factor != 1.0:
                 grad_xt.mul_(ctx.grad_factor)
             grad_x = grad_xt.t()
-        if need_c:
+        if sums is not None:
             grad_c = sums.t().to(coeffs.dtype)
         return grad_x, grad_c, None, None, None
 
@@ -196,13 +197,13 @@ class GradFactor(torch.autograd.Function):
     """Identity forward; multiplies the gradient by a constant (difflogic's ``grad_factor``)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, factor: float) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, factor: float) -> torch.Tensor:
         """Return ``x`` unchanged (a view, so no copy)."""
         ctx.factor = factor
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor):
         """Scale the incoming gradient."""
         return grad * ctx.factor, None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, NoReturn, TypeGuard
 
 import torch
 from torch import nn
@@ -54,6 +54,11 @@ def _logic_spec(layer: Any) -> LayerSpec:
     }
 
 
+def _group_sum_spec(layer: Any) -> LayerSpec:
+    """Spec of an lgcc GroupSum or a difflogic-like one (duck-typed on k/tau)."""
+    return {"kind": "group_sum", "k": int(layer.k), "tau": float(layer.tau)}
+
+
 def model_spec(model: nn.Module) -> list[LayerSpec]:
     """Describe ``model`` (an ``nn.Sequential`` of lgcc or difflogic-like layers) as plain layer dicts."""
     specs: list[LayerSpec] = []
@@ -68,7 +73,7 @@ def model_spec(model: nn.Module) -> list[LayerSpec]:
         elif all(hasattr(m, n) for n in ("indices", "weights", "in_dim", "out_dim")):
             specs.append(_logic_spec(m))
         elif hasattr(m, "k") and hasattr(m, "tau") and not list(m.parameters()):
-            specs.append({"kind": "group_sum", "k": int(m.k), "tau": float(m.tau)})
+            specs.append(_group_sum_spec(m))
         else:
             raise LgccError(f"cannot describe layer {type(m).__name__}: a logic network is a Sequential of "
                             "[Flatten] [Thresholds] LogicLayer... [GroupSum]")
@@ -76,7 +81,7 @@ def model_spec(model: nn.Module) -> list[LayerSpec]:
     return specs
 
 
-def _fail(where: str, what: str) -> None:
+def _fail(where: str, what: str) -> NoReturn:
     raise FormatError(f"{where}: {what}")
 
 
@@ -87,20 +92,25 @@ MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
 def _number(s: LayerSpec, name: str, at: str, integer: bool) -> Any:
     """Field ``name`` of a layer dict as a plain int (``integer``) or finite float, else FormatError."""
     v = s.get(name)
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral if integer else numbers.Real) or \
-            (not integer and not math.isfinite(v)):
-        shown = repr(v)[:40] if isinstance(v, (numbers.Number, str, type(None))) else type(v).__name__
-        _fail(at, f"{name} must be {'an integer' if integer else 'a finite number'}, got {shown}")
-    return int(v) if integer else float(v)
+    if not isinstance(v, bool):
+        if integer and isinstance(v, numbers.Integral):
+            return int(v)
+        if not integer and isinstance(v, numbers.Real) and math.isfinite(v):
+            return float(v)
+    shown = repr(v)[:40] if isinstance(v, (numbers.Number, str, type(None))) else type(v).__name__
+    _fail(at, f"{name} must be {'an integer' if integer else 'a finite number'}, got {shown}")
 
 
-def _dense(t: Any) -> bool:
+def _dense(t: object) -> TypeGuard[torch.Tensor]:
     """Whether ``t`` is a plain (strided, unquantized) tensor: the only kind lowering reads."""
     return isinstance(t, torch.Tensor) and t.layout == torch.strided and not t.is_quantized
 
 
-def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
-    """Validate kinds, order, dims, dtypes and index ranges; raise FormatError on the first problem."""
+def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
+    """Validate kinds, order, dims, dtypes and index ranges; raise FormatError on the first problem.
+
+    ``specs`` is typed ``object``: it may come from an untrusted checkpoint, and this is where it is checked.
+    """
     if not isinstance(specs, list) or not specs:
         _fail(where, "has no layers")
     width: int | None = None  # current feature width, None until known
@@ -134,7 +144,7 @@ def check_spec(specs: list[LayerSpec], where: str = "model") -> list[LayerSpec]:
             if not (1 <= in_dim <= MAX_WIDTH and 1 <= out_dim <= MAX_WIDTH):
                 _fail(at, f"in_dim and out_dim must be in 1..{MAX_WIDTH}, got {in_dim}, {out_dim}")
             w, a, b = s.get("weights"), s.get("a"), s.get("b")
-            if not all(_dense(t) for t in (w, a, b)):
+            if not (_dense(w) and _dense(a) and _dense(b)):
                 _fail(at, "must hold dense tensors a, b and weights")
             if in_dim < 1 or out_dim < 1 or tuple(w.shape) != (out_dim, 16) or not w.is_floating_point():
                 dtype = str(w.dtype).replace("torch.", "")

@@ -67,6 +67,7 @@ def tiny_trained_graph(seed: int = 0, directory: str | Path | None = None) -> Tr
     folder.mkdir(parents=True, exist_ok=True)
     path = save(model, folder / f"tiny_digits_{seed}.pt", meta={"dataset": "digits", "accuracy": accuracy})
     graph = lower(model)
+    assert graph.encoding is not None  # make_model puts the encoder first, and lowering keeps it
     bits = graph.encoding.encode(data.x_test)
     result = TrainedModel(model, path, graph, data.x_test, bits, data.y_test, accuracy)
     _CACHE[key] = result

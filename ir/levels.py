@@ -20,7 +20,7 @@ the gate ids; its runs are then exactly its levels (:func:`level_bounds`), and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -68,6 +68,14 @@ def _sweep_block(lv: np.ndarray, fg: int, a: np.ndarray, b: np.ndarray, s: int, 
         dst[changed[0]:] = new[changed[0]:]
         s += int(changed[0])
     return False
+
+
+@overload
+def runs(dep: np.ndarray, start: int, stop: int, limit: None = None) -> np.ndarray: ...
+
+
+@overload
+def runs(dep: np.ndarray, start: int, stop: int, limit: int) -> np.ndarray | None: ...
 
 
 def runs(dep: np.ndarray, start: int, stop: int, limit: int | None = None) -> np.ndarray | None:

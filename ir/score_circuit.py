@@ -61,7 +61,7 @@ def score_circuits(a: Graph, b: Graph, seed: int = 0) -> tuple[Graph, Graph]:
     const = outputs <= CONST1
     sig[const] = sig.max(initial=0) + 1 + (outputs[const] ^ np.concatenate([a.out_neg, b.out_neg])[const])
     sig_a, sig_b = sig[: a.n_outputs], sig[a.n_outputs:]
-    cls_a, cls_b = (np.repeat(np.arange(g.head.k, dtype=np.int64), g.head.sizes) for g in (a, b))
+    cls_a, cls_b = (np.repeat(np.arange(h.k, dtype=np.int64), h.sizes) for h in (a.head, b.head))
     return (_circuit(a, cls_a, sig_a, _matched(cls_a, sig_a, cls_b, sig_b), bias, width),
             _circuit(b, cls_b, sig_b, _matched(cls_b, sig_b, cls_a, sig_a), bias, width))
 

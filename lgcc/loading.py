@@ -136,4 +136,5 @@ def _with_format_hint(exc: FormatError, path: Path, ext: str) -> FormatError:
 def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     """Write ``graph`` in the format given by the extension of ``path`` (atomically)."""
     mod, _, writer = GRAPH_FORMATS[check_graph_output(path)]
+    assert writer is not None  # check_graph_output refuses the formats without a writer
     getattr(_module(mod), writer)(graph, Path(path))

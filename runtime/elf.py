@@ -15,11 +15,24 @@ import os
 import struct
 import sys
 from functools import lru_cache
+from typing import TypedDict
+
+
+class _Layout(TypedDict):
+    """Where one ELF class keeps the fields read here (see :data:`_LAYOUT`)."""
+
+    word: str
+    phoff: int
+    shoff: int
+    sizes: int
+    p_offset: int
+    p_filesz: int
+
 
 #: Per ELF class (1: 32-bit, 2: 64-bit): the word format, the offsets of e_phoff, e_shoff and
 #: e_phentsize (followed by e_phnum, e_shentsize, e_shnum) in the file header, and of p_offset
 #: and p_filesz in a program header.
-_LAYOUT = {
+_LAYOUT: dict[int, _Layout] = {
     1: {"word": "I", "phoff": 0x1C, "shoff": 0x20, "sizes": 0x2A, "p_offset": 4, "p_filesz": 16},
     2: {"word": "Q", "phoff": 0x20, "shoff": 0x28, "sizes": 0x36, "p_offset": 8, "p_filesz": 32},
 }

@@ -89,7 +89,8 @@ def _compose(p_op: np.ndarray, r_op: np.ndarray, p_is_a: np.ndarray) -> tuple[np
     return g[0], g[1]
 
 
-def _absorb(node, level, movable_a, movable_b, a, b, n_nodes) -> tuple[np.ndarray, np.ndarray]:
+def _absorb(node: np.ndarray, level: np.ndarray, movable_a: np.ndarray, movable_b: np.ndarray,
+            a: np.ndarray, b: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Which readers absorb operand a, which operand b: level by level from the outputs down, a
     gate that its reader absorbed absorbs nothing itself (no chains of three); any other gate
     absorbs one movable operand (a first)."""
@@ -132,7 +133,8 @@ def build_instructions(graph: Graph, gates: np.ndarray, level: np.ndarray, fuse:
         allowed = np.zeros(counts.size, dtype=bool)
         allowed[np.argsort(-counts, kind="stable")[:MAX_FUSED_KINDS]] = True
         allowed &= counts > 0
-        side_a, side_b = _absorb(node, level, *(ok & allowed[k] for ok, k in candidates), a, b, graph.n_nodes)
+        (ok_a, kind_a), (ok_b, kind_b) = candidates
+        side_a, side_b = _absorb(node, level, ok_a & allowed[kind_a], ok_b & allowed[kind_b], a, b, graph.n_nodes)
     fused = side_a | side_b
     pa = side_a[fused]
     p = pos[np.where(pa, a[fused], b[fused])]  # the absorbed producer of each fusing reader

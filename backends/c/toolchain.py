@@ -149,7 +149,7 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
     if isa == "neon" and "__aarch64__" not in compiler_macros(tuple(cmd)):
         raise LgccError(f"--isa neon needs a compiler for aarch64 ('{' '.join(cmd)}' is not one): "
                         "e.g. --cc aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)")
-    ar = shutil.which("ar") or shutil.which("gcc-ar")
+    ar = (shutil.which("ar") or shutil.which("gcc-ar")) if static else None  # None: no libmodel.a to link
     if ar is None and static:
         raise LgccError("'ar' not found: install binutils (apt-get install binutils) to build libmodel.a")
     t0 = time.perf_counter()
@@ -165,7 +165,7 @@ def build(srcdir: str | os.PathLike, isa: str = "auto", cc: str | None = None,
         raise LgccError(f"the C compiler '{' '.join(cmd)}' reported success but wrote no {missing[0]}; "
                         "is it a C compiler? (name one with --cc)")
     _run_all([[*cmd, "-shared", "-o", str(srcdir / "libmodel.so"), *objs, "-lpthread"],
-              *([[ar, "rcs", str(srcdir / "libmodel.a"), *objs]] if static else [])],
+              *([[ar, "rcs", str(srcdir / "libmodel.a"), *objs]] if ar is not None else [])],
              "linking libmodel.so and libmodel.a" if static else "linking libmodel.so")
     for obj in objs:
         Path(obj).unlink()

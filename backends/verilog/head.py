@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lgcc.ir.gates import IS_BINARY
-from lgcc.ir.graph import CONST1, FIRST_INPUT, Graph
+from lgcc.ir.graph import CONST1, FIRST_INPUT, Graph, Head
 
 
 @dataclass(eq=False)
@@ -92,9 +92,16 @@ class HeadPlan:
     level: int = 0  # level of the argmax result
 
 
+def _head(graph: Graph) -> Head:
+    """``graph.head``; :class:`ValueError` for a graph without one (it has no scores to plan)."""
+    if graph.head is None:
+        raise ValueError("the graph has no GroupSum head: there are no class scores to plan")
+    return graph.head
+
+
 def score_format(graph: Graph) -> tuple[int, bool]:
     """Width and signedness of the packed class scores (two's complement if an offset is negative)."""
-    head = graph.head
+    head = _head(graph)
     lo = int(head.offsets.min(initial=0))
     hi = int((head.sizes + head.offsets).max(initial=0))
     if lo >= 0:
@@ -160,10 +167,11 @@ def _argmax(plan: HeadPlan, level: int) -> None:
     """Plan the comparator tournament over ``plan.scores``."""
     cw = plan.class_width
     # (value, index, least and greatest possible value): the range decides some comparisons statically
-    entrants = [(s, Const(f"{cw}'d{c}"), lo, hi) for c, (s, (lo, hi)) in enumerate(zip(plan.scores, plan.ranges))]
+    entrants: list[tuple[Ref, Ref, int, int]] = [
+        (s, Const(f"{cw}'d{c}"), lo, hi) for c, (s, (lo, hi)) in enumerate(zip(plan.scores, plan.ranges))]
     r = 0
     while len(entrants) > 1:
-        nxt = []
+        nxt: list[tuple[Ref, Ref, int, int]] = []
         for i in range(0, len(entrants) - 1, 2):
             (vl, il, lo_l, hi_l), (vr, ir, lo_r, hi_r) = entrants[i], entrants[i + 1]
             if hi_r <= lo_l or lo_r > hi_l:  # no comparator: its result is known (and lint flags it)
@@ -206,9 +214,9 @@ def plan_head(graph: Graph, start_level: int, with_argmax: bool) -> HeadPlan:
     """Plan scores (and the argmax if ``with_argmax``) of ``graph.head``, starting at ``start_level``.
 
     Output bits wired to a constant node are folded into the class's constant
-    instead of entering the compressor tree.
+    instead of entering the compressor tree.  :class:`ValueError` if ``graph`` has no head.
     """
-    head = graph.head
+    head = _head(graph)
     width, signed = score_format(graph)
     plan = HeadPlan(score_width=width, signed=signed, class_width=max(1, (head.k - 1).bit_length()))
     node = graph.outputs.astype(np.int64)

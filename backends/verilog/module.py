@@ -68,21 +68,23 @@ def _outputs(em: Emitter, graph: Graph, opts: VerilogOptions, plan: HeadPlan | N
     if opts.outputs in ("scores", "both"):
         for c, s in enumerate(plan.scores):
             body.assigns.append(f"assign scores[{(c + 1) * w - 1}:{c * w}] = {em.ref(s, stage)};")
-        ports.insert(0, _port("scores", "output", graph.head.k * w))
-        info.result_width += graph.head.k * w
+        k = len(plan.scores)  # one per class of the head
+        ports.insert(0, _port("scores", "output", k * w))
+        info.result_width += k * w
     return ports
 
 
 def _port_doc(info: ModuleInfo, graph: Graph) -> list[str]:
     doc = [f"x[i]: input bit i ({info.n_inputs} bits"
            + (", thresholds of raw features in model.json)" if graph.encoding is not None else ")")]
-    if info.outputs == "y":
+    head = graph.head
+    if info.outputs == "y" or head is None:  # validated options: "y" exactly when there is no head
         doc.append(f"y[o]: output bit o of the network ({graph.n_outputs} bits, no GroupSum head)")
         return doc
     kind = "two's complement" if info.score_signed else "unsigned"
     if info.outputs in ("scores", "both"):
         doc.append(f"scores[c*{info.score_width} +: {info.score_width}]: class c's score = popcount of its "
-                   f"outputs + offset ({kind}; GroupSum = score / tau, tau = {graph.head.tau:g})")
+                   f"outputs + offset ({kind}; GroupSum = score / tau, tau = {head.tau:g})")
     if info.outputs in ("class", "both"):
         doc.append(f"class_id: argmax of the {info.k} scores, ties to the lowest class index")
     return doc
@@ -90,6 +92,8 @@ def _port_doc(info: ModuleInfo, graph: Graph) -> list[str]:
 
 def build_module(graph: Graph, opts: VerilogOptions) -> tuple[str, ModuleInfo]:
     """Render ``model.v`` for ``graph`` with validated ``opts``."""
+    if opts.outputs is None:
+        raise ValueError("build_module needs validated options (VerilogOptions.validated resolves outputs)")
     per_stage = opts.pipeline
     em = Emitter(graph, per_stage)
     info = ModuleInfo(top=opts.top, outputs=opts.outputs, n_inputs=graph.n_inputs, per_stage=per_stage,

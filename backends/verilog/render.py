@@ -62,7 +62,7 @@ def render(graph: Graph, options: VerilogOptions | None = None) -> dict[str, str
     """
     opts = (options or VerilogOptions()).validated(graph)
     model, info = build_module(graph, opts)
-    files = {
+    files: dict[str, str | Iterable[str]] = {
         "model.v": model,
         "tb_model.v": testbench(info, opts),
         "vectors.mem": VectorsMem(graph, info, opts),

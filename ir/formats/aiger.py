@@ -237,12 +237,12 @@ class _Lines:
                 break
             if not line:
                 continue
-            kind, _, rest = line.partition(" ")
+            kind, _, symbol = line.partition(" ")
             if kind[:1] in names and kind[1:].isdigit():
                 idx = int(kind[1:])
                 if idx >= (ni if kind[0] == "i" else no):
                     raise FormatError(f"{self.where}: symbol '{kind}' refers to a missing {kind[0]}-put")
-                names[kind[0]][idx] = rest
+                names[kind[0]][idx] = symbol
             elif kind[:1] not in ("l", "b", "c", "j", "f"):
                 raise FormatError(f"{self.where}: unexpected data after the AIGER body: '{line[:40]}'")
         return names, note

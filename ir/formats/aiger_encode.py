@@ -34,9 +34,9 @@ def encode_deltas(ands: np.ndarray) -> bytes:
         n_groups = np.ones(v.size, dtype=np.int64)
         for k in range(1, _MAX_GROUPS):
             n_groups += v >= np.uint64(1 << (7 * k))
-        k = np.arange(_MAX_GROUPS)
-        groups |= np.where(k[None, :] < (n_groups[:, None] - 1), 0x80, 0).astype(np.uint8)
-        out.append(groups[k[None, :] < n_groups[:, None]].tobytes())
+        group = np.arange(_MAX_GROUPS)
+        groups |= np.where(group[None, :] < (n_groups[:, None] - 1), 0x80, 0).astype(np.uint8)
+        out.append(groups[group[None, :] < n_groups[:, None]].tobytes())
     return b"".join(out)
 
 

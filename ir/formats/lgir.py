@@ -18,7 +18,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -133,7 +133,8 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
         info = zf.getinfo(member)
     except KeyError:
         raise FormatError(f"{path}: corrupt .lgir file (array '{name}' is missing)") from None
-    with zf.open(info) as f:
+    # typeshed types ZipFile.open as IO[bytes]; in read mode it is a ZipExtFile, which has readinto
+    with cast(zipfile.ZipExtFile, zf.open(info)) as f:
         try:
             version = np.lib.format.read_magic(f)
             reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0

@@ -168,7 +168,8 @@ def _setup_distributed(device_arg: str | None):
     if want_cuda and not torch.cuda.is_available():
         raise LgccError(f"--device {device_arg or 'cuda'}: no CUDA GPU is visible to this torch build; "
                         "use --device cpu")
-    if str(device_arg).startswith("cuda:") and int(device_arg[5:]) >= torch.cuda.device_count():
+    if (device_arg is not None and device_arg.startswith("cuda:")
+            and int(device_arg[5:]) >= torch.cuda.device_count()):
         raise LgccError(f"--device {device_arg}: this machine has {torch.cuda.device_count()} GPU(s), "
                         f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
     if world > 1:

@@ -141,6 +141,14 @@ def test_outputs_need_a_head():
     assert "output wire [2:0] y" in render(g)["model.v"]
 
 
+def test_internal_entry_points_refuse_what_render_resolves():
+    """plan_head without a head and build_module with unresolved outputs fail clearly, not deep inside."""
+    with pytest.raises(ValueError, match="no GroupSum head"):
+        plan_head(random_layered_graph(4, [6, 3], seed=1), start_level=1, with_argmax=True)
+    with pytest.raises(ValueError, match="validated options"):
+        build_module(five_gate_graph(), VerilogOptions())
+
+
 def test_compile_target_writes_files(tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
