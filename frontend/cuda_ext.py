@@ -107,7 +107,8 @@ class _LogicLayerFunction(torch.autograd.Function):
     """Autograd wrapper: forward and backward both run the CUDA kernels."""
 
     @staticmethod
-    def forward(ctx, x, a_idx, b_idx, coeffs, rev_ptr, rev_ref):
+    def forward(ctx: Any, x: torch.Tensor, a_idx: torch.Tensor, b_idx: torch.Tensor, coeffs: torch.Tensor,
+                rev_ptr: torch.Tensor, rev_ref: torch.Tensor) -> torch.Tensor:
         ext = load()
         x = x.contiguous()
         coeffs = coeffs.contiguous()
@@ -115,7 +116,8 @@ class _LogicLayerFunction(torch.autograd.Function):
         return ext.forward(x, a_idx, b_idx, coeffs)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any,
+                 dy: torch.Tensor) -> tuple[torch.Tensor | None, None, None, torch.Tensor | None, None, None]:
         x, a_idx, b_idx, coeffs, rev_ptr, rev_ref = ctx.saved_tensors
         need_x, _, _, need_c, _, _ = ctx.needs_input_grad
         dx, dc = load().backward(dy.contiguous(), x, a_idx, b_idx, coeffs, rev_ptr, rev_ref,

@@ -89,7 +89,8 @@ def _label_values(name: str, classes: np.ndarray) -> list[str | int | float | bo
     return [str(c) for c in classes]  # dates, complex numbers, ...: distinct labels all the same
 
 
-def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None) -> Dataset:
+def _make(name: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
+          value_range: tuple[float, float] | None = None) -> Dataset:
     """Check the arrays and cut them; labels are remapped to 0..k-1 in sorted order (see the module docstring)."""
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
@@ -106,7 +107,8 @@ def _make(name: str, x, y, train: np.ndarray, test: np.ndarray, value_range=None
                    _label_values(name, classes), value_range)
 
 
-def _split(name: str, x, y, test_fraction: float, value_range=None) -> Dataset:
+def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float,
+           value_range: tuple[float, float] | None = None) -> Dataset:
     """A fixed shuffled split (seed :data:`SPLIT_SEED`)."""
     order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
     n_test = max(1, int(round(len(x) * test_fraction)))

@@ -11,6 +11,7 @@ training data (so every bit is set for a similar share of samples).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -30,7 +31,8 @@ class Thresholds(nn.Module):
     feature: torch.Tensor  # buffers (register_buffer): declared so they type as tensors, not Tensor | Module
     threshold: torch.Tensor
 
-    def __init__(self, n_features: int, feature, threshold, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, n_features: int, feature: npt.ArrayLike, threshold: npt.ArrayLike,
+                 dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         feature = torch.as_tensor(np.asarray(feature, dtype=np.int64))
         threshold = torch.as_tensor(np.asarray(threshold, dtype=np.float32))
@@ -71,7 +73,7 @@ class Thresholds(nn.Module):
 class Thermometer(Thresholds):
     """Thermometer code: ``n_bits`` increasing thresholds per feature, bits grouped by feature."""
 
-    def __init__(self, thresholds, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, thresholds: npt.ArrayLike, dtype: torch.dtype = torch.float32) -> None:
         t = np.asarray(thresholds, dtype=np.float32)
         if t.ndim != 2 or t.shape[1] < 1:
             raise LgccError("Thermometer: thresholds must have shape (n_features, n_bits)")

@@ -46,7 +46,8 @@ INITS = ("random", "residual")
 PASS_THROUGH_GATE = 3
 
 
-def random_connections(in_dim: int, out_dim: int, generator: torch.Generator | None = None):
+def random_connections(in_dim: int, out_dim: int,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """difflogic's ``random`` wiring: every input used about equally often, pairs in random order.
 
     Returns ``(a, b)`` int64 tensors of length ``out_dim``.
@@ -57,7 +58,8 @@ def random_connections(in_dim: int, out_dim: int, generator: torch.Generator | N
     return a.contiguous(), b.contiguous()
 
 
-def unique_connections(in_dim: int, out_dim: int, generator: torch.Generator | None = None):
+def unique_connections(in_dim: int, out_dim: int,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Wiring with distinct operands per neuron and no two neurons reading the same pair.
 
     Starts from the balanced ``random`` wiring and redraws offending neurons
@@ -106,7 +108,8 @@ def given_wiring(wiring: tuple[torch.Tensor, torch.Tensor], in_dim: int,
     return a.to(torch.int64, copy=True).contiguous(), b.to(torch.int64, copy=True).contiguous()
 
 
-def _init_weights(out_dim: int, init: str, residual_logit: float, generator, dtype) -> torch.Tensor:
+def _init_weights(out_dim: int, init: str, residual_logit: float, generator: torch.Generator | None,
+                  dtype: torch.dtype) -> torch.Tensor:
     if init == "random":
         return torch.randn(out_dim, 16, generator=generator, dtype=dtype)
     if init == "residual":

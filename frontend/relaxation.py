@@ -17,6 +17,8 @@ the 4-coefficient form in a custom autograd function.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -152,7 +154,7 @@ class PolyLayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, coeffs: torch.Tensor, a_idx: torch.Tensor, b_idx: torch.Tensor,
+    def forward(ctx: Any, x: torch.Tensor, coeffs: torch.Tensor, a_idx: torch.Tensor, b_idx: torch.Tensor,
                 grad_factor: float) -> torch.Tensor:
         """``y[n, j] = poly_j(x[n, a_idx[j]], x[n, b_idx[j]])``."""
         xt = _feature_major(x)
@@ -161,7 +163,7 @@ class PolyLayerFunction(torch.autograd.Function):
         return _poly_rows(xt, a_idx, b_idx, _columns(coeffs, x.dtype)).t()
 
     @staticmethod
-    def backward(ctx, grad_y: torch.Tensor):
+    def backward(ctx: Any, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None, None, None]:
         """Gradients w.r.t. ``x`` (scaled by ``grad_factor``) and the coefficients."""
         xt, coeffs, a_idx, b_idx = ctx.saved_tensors
         gt = _feature_major(grad_y).to(xt.dtype)
@@ -197,13 +199,13 @@ class GradFactor(torch.autograd.Function):
     """Identity forward; multiplies the gradient by a constant (difflogic's ``grad_factor``)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, factor: float) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, factor: float) -> torch.Tensor:
         """Return ``x`` unchanged (a view, so no copy)."""
         ctx.factor = factor
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         """Scale the incoming gradient."""
         return grad * ctx.factor, None
 

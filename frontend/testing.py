@@ -12,12 +12,17 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from lgcc.ir.graph import Graph
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def tiny_trained_graph(seed: int = 0, directory: str | Path | None = None) -> Tr
     return result
 
 
-def _tiny_run(seed: int):
+def _tiny_run(seed: int) -> tuple[nn.Sequential, Dataset, TrainConfig]:
     """Model, data and config of the small distributed-training check (iris, 2 layers of 60)."""
     from .data import load_dataset
     from .training import TrainConfig, make_encoder, make_model

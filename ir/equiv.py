@@ -156,6 +156,7 @@ def _simulate_compare(a: Graph, b: Graph, sims: tuple[Simulator, Simulator], com
                 cex = unpack_rows(words[:, col: col + 1], 64)[s % 64]
                 return "bits", cex, f"output {o} is {int(_bit(oa, o, s))} vs {int(_bit(ob, o, s))}"
         else:
+            assert a.head is not None and b.head is not None  # _comparison picks "scores" only for two heads
             sa, sb = head_scores(a.head, oa, n_valid), head_scores(b.head, ob, n_valid)
             bad = np.flatnonzero((sa != sb).any(axis=1))
             if bad.size:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import numpy.typing as npt
 
 #: Number of distinct 2-input gates.
 NUM_GATES = 16
@@ -110,7 +111,7 @@ def render_expr(op: int, a: str = "a", b: str = "b", ones: str = "ONES", zero: s
     return "".join(a if p == "a" else b if p == "b" else p for p in expr_pieces(op, ones, zero))
 
 
-def eval_bits(op, a, b):
+def eval_bits(op: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike) -> np.uint8 | npt.NDArray[np.uint8]:
     """Evaluate gates on 0/1 values (scalars or arrays broadcast together)."""
     op = np.asarray(op, dtype=np.int64)
     a = np.asarray(a, dtype=np.int64)
@@ -118,7 +119,7 @@ def eval_bits(op, a, b):
     return ((op >> (3 - 2 * a - b)) & 1).astype(np.uint8)
 
 
-def eval_words(op, a, b):
+def eval_words(op: npt.ArrayLike, a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """Evaluate gates on uint64 words, 64 independent samples per word.
 
     ``op`` broadcasts against ``a``/``b`` on the leading axis (shape ``(n,)`` with

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import GraphError
 from .gates import DEPENDS_A, DEPENDS_B, NUM_GATES
 from .levels import level_bounds, level_groups, node_levels, runs
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CONST0 = 0
 CONST1 = 1
@@ -204,7 +208,8 @@ class Graph:
         return replace(self, **changes)
 
     @classmethod
-    def from_arrays(cls, n_inputs: int, op, a, b, outputs, out_neg=None, **kw: Any) -> "Graph":
+    def from_arrays(cls, n_inputs: int, op: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, outputs: npt.ArrayLike,
+                    out_neg: npt.ArrayLike | None = None, **kw: Any) -> "Graph":
         """Build a graph from array-likes, converting dtypes (no simplification)."""
         outputs = np.asarray(outputs, dtype=np.int32).reshape(-1)
         neg = np.zeros(outputs.shape, bool) if out_neg is None else np.asarray(out_neg, dtype=bool).reshape(-1)
@@ -308,7 +313,7 @@ class Graph:
         """Logic depth of every node (constants and inputs 0), int32[n_nodes]; vectorized in any gate order."""
         return node_levels(self.first_gate, self.a, self.b)
 
-    def fanin_cone(self, roots, read_only: bool = False) -> np.ndarray:
+    def fanin_cone(self, roots: npt.ArrayLike, read_only: bool = False) -> np.ndarray:
         """bool[n_nodes]: the nodes in the transitive fan-in of the node ids ``roots`` (roots included).
 
         Walks the levels downwards (a gate reads only lower levels, so every reader is
@@ -341,7 +346,7 @@ class Graph:
         return int(self.levels()[self.outputs].max())
 
     # ----------------------------------------------------------------- views
-    def to_networkx(self, gates: np.ndarray | None = None, outputs: np.ndarray | None = None):
+    def to_networkx(self, gates: np.ndarray | None = None, outputs: np.ndarray | None = None) -> nx.DiGraph:
         """A networkx DiGraph view (for dumps and analysis; never the store).
 
         Nodes are node ids (ints) plus ``"y{o}"`` for outputs; every attribute is a

@@ -181,7 +181,8 @@ def _reduce(gates: _Gates, cls: np.ndarray, w: np.ndarray, node: np.ndarray, key
     return out
 
 
-def _adders(gates: _Gates, node, cls, w, triple, sel, n_in: int):
+def _adders(gates: _Gates, node: np.ndarray, cls: np.ndarray, w: np.ndarray, triple: np.ndarray, sel: np.ndarray,
+            n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full (``n_in`` 3) or half (2) adders over the selected bits, consecutive runs of ``n_in``.
 
     Returns the new bits (class, weight, node, key): each adder's sum stays in its column

@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import GraphError
 from .gates import ANF_MASKS
-from .graph import CONST1, FIRST_INPUT, Graph
+from .graph import CONST1, FIRST_INPUT, Graph, Head
 from .levels import level_bounds, sort_by_level
 
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -204,7 +204,7 @@ def scores_words(graph: Graph, inputs: np.ndarray, n_samples: int) -> np.ndarray
     return head_scores(head, simulate_words(graph, inputs), n_samples)
 
 
-def head_scores(head, out_words: np.ndarray, n_samples: int) -> np.ndarray:
+def head_scores(head: Head, out_words: np.ndarray, n_samples: int) -> np.ndarray:
     """Integer class scores ``(n_samples, k)`` of packed output words ``(n_outputs, W)`` under ``head``."""
     words = np.ascontiguousarray(out_words, dtype=np.uint64)
     n_out, n_words = words.shape
@@ -239,7 +239,7 @@ def encode(graph: Graph, features: np.ndarray) -> np.ndarray:
     return graph.encoding.encode(features)
 
 
-def _need_head(graph: Graph):
+def _need_head(graph: Graph) -> Head:
     if graph.head is None:
         raise GraphError("this graph has no GroupSum head; use simulate() for raw output bits")
     return graph.head

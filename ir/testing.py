@@ -13,7 +13,7 @@ from .graph import FIRST_INPUT, Graph, Head
 
 
 @st.composite
-def graphs(draw, min_inputs: int = 1, max_inputs: int = 8, max_gates: int = 40, max_outputs: int = 8,
+def graphs(draw: st.DrawFn, min_inputs: int = 1, max_inputs: int = 8, max_gates: int = 40, max_outputs: int = 8,
            head: bool | None = None, plant: bool = True) -> Graph:
     """Random valid graphs, optionally with a GroupSum head.
 

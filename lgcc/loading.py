@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 from lgcc.frontend.torchfile import is_legacy_head
 from lgcc.ir.errors import FormatError, LgccError
@@ -23,7 +24,7 @@ GRAPH_FORMATS: dict[str, tuple[str, str, str | None]] = {
 CHECKPOINT_EXTS = (".pt", ".pth", ".ckpt")
 
 
-def _module(name: str):
+def _module(name: str) -> ModuleType:
     import importlib
 
     return importlib.import_module(name)

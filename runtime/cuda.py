@@ -15,12 +15,16 @@ import ctypes
 import json
 import re
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from lgcc.ir.errors import LgccError
 
 from .dlname import fresh_name
 from .elf import elf_problem
+
+if TYPE_CHECKING:
+    import torch
 
 LIBRARY = "libmodel_cuda.so"
 _MODES = {"auto": 0, "straight": 1, "fused": 2, "levels": 3}
@@ -28,7 +32,7 @@ _P, _I64, _SZ = ctypes.c_void_p, ctypes.c_int64, ctypes.c_size_t
 _C_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _torch():
+def _torch() -> ModuleType:
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency
@@ -36,7 +40,7 @@ def _torch():
     return torch
 
 
-def rows_for_packing(x, n_inputs: int, n_features: int) -> tuple[str, Any]:
+def rows_for_packing(x: torch.Tensor, n_inputs: int, n_features: int) -> tuple[str, torch.Tensor]:
     """Classify 2-D rows as ``'bits'`` (bool/uint8) or ``'features'`` (floats) and return them contiguous.
 
     Floats of any width are features, converted to the float32 the encoder reads (as the C
@@ -164,7 +168,7 @@ class CudaModel:
             self._handles[device_index] = h
         return h
 
-    def _stream(self, device):
+    def _stream(self, device: torch.device) -> ctypes.c_void_p:
         return ctypes.c_void_p(_torch().cuda.current_stream(device).cuda_stream)
 
     def set_mode(self, mode: str) -> None:
@@ -183,7 +187,7 @@ class CudaModel:
         code = self._fn["mode"](self._handle(torch.cuda.current_device() if idx is None else idx))
         return {v: k for k, v in _MODES.items()}[code]
 
-    def _need_cuda(self, x, what: str):
+    def _need_cuda(self, x: object, what: str) -> torch.Tensor:
         torch = _torch()
         if not isinstance(x, torch.Tensor):
             raise LgccError(f"{what} must be a torch CUDA tensor, got {type(x).__name__}")
@@ -192,7 +196,7 @@ class CudaModel:
         return x
 
     # ------------------------------------------------------------- packing
-    def pack(self, x) -> tuple[Any, int]:
+    def pack(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Rows of bits or raw features (CUDA) -> (int64 words ``[n_inputs, W]``, n_samples), on the GPU."""
         torch = _torch()
         x = self._need_cuda(x, "input")
@@ -207,7 +211,7 @@ class CudaModel:
         self._check(rc, "packing rows" if kind == "bits" else "encoding features")
         return words, n
 
-    def _words(self, x, n_samples: int | None) -> tuple[Any, int]:
+    def _words(self, x: torch.Tensor, n_samples: int | None) -> tuple[torch.Tensor, int]:
         torch = _torch()
         x = self._need_cuda(x, "input")
         if x.dtype != torch.int64:
@@ -219,14 +223,14 @@ class CudaModel:
             raise LgccError(f"n_samples={n} does not fit {x.shape[1]} words")
         return x.contiguous(), n
 
-    def _workspace(self, h, device, n_words: int):
+    def _workspace(self, h: ctypes.c_void_p, device: torch.device, n_words: int) -> tuple[torch.Tensor, int]:
         torch = _torch()
         size = int(self._fn["workspace_size"](h, n_words))
         buf = torch.empty(max(size, 1), dtype=torch.uint8, device=device)
         return buf, size
 
     # ------------------------------------------------------------ inference
-    def outputs(self, x, n_samples: int | None = None):
+    def outputs(self, x: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
         """Output bits as int64 words ``[n_outputs, W]`` (negations applied)."""
         torch = _torch()
         words, n = self._words(x, n_samples)
@@ -239,7 +243,7 @@ class CudaModel:
         self._check(rc, "evaluating outputs")
         return out
 
-    def run(self, x, n_samples: int | None = None):
+    def run(self, x: torch.Tensor, n_samples: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(scores int32 [N, k], classes int64 [N])`` on the GPU."""
         torch = _torch()
         if not self.k:
@@ -256,11 +260,11 @@ class CudaModel:
 
     __call__ = run
 
-    def scores(self, x, n_samples: int | None = None):
+    def scores(self, x: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
         """Integer class scores int32 ``[N, k]``."""
         return self.run(x, n_samples)[0]
 
-    def predict(self, x, n_samples: int | None = None):
+    def predict(self, x: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
         """Predicted classes int64 ``[N]`` (argmax, ties to the lowest index)."""
         return self.run(x, n_samples)[1]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from lgcc.ir.graph import Encoding, Graph
 from .fuse import FUSED_BASE, kind_expr, kind_gates, kind_ternlog
 from .schedule import Schedule, schedule
 from .tables import c_array, index_dtype
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Bumped whenever the C API or its semantics change; the runtime checks it.
 ABI_VERSION = 4
@@ -53,7 +57,7 @@ class COptions:
 
 
 @lru_cache(maxsize=1)
-def _env():
+def _env() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(loader=jinja2.PackageLoader("lgcc.backends.c", "templates"),

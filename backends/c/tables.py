@@ -10,6 +10,7 @@ integer initializers take minutes and gigabytes (measured: 15 M integers, gcc -O
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 #: Tables with more entries than this are emitted as packed byte strings.
 PACK_THRESHOLD = 100_000
@@ -74,7 +75,7 @@ def decimal_list(values: np.ndarray, per_line: int = 16) -> str:
     return ",\n    ".join(lines)
 
 
-def c_array(name: str, values: np.ndarray, dtype) -> str:
+def c_array(name: str, values: np.ndarray, dtype: npt.DTypeLike) -> str:
     """A ``static const`` table ``name`` (usable as ``name.w[i]``) holding ``values``.
 
     The union form lets the packed-string spelling and the decimal spelling share
@@ -91,6 +92,6 @@ def c_array(name: str, values: np.ndarray, dtype) -> str:
     return f"{head} = {{ .w = {{\n    {body}\n}} }};"
 
 
-def index_dtype(n_values: int):
+def index_dtype(n_values: int) -> type[np.uint16] | type[np.uint32]:
     """The narrowest unsigned type that holds the values ``0 .. n_values - 1``."""
     return np.uint16 if n_values <= 1 << 16 else np.uint32

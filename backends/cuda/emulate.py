@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from lgcc.ir.errors import LgccError, WorkFailed
 
@@ -53,7 +54,7 @@ class Emulator:
         self._h = _P()
         self._call("create", device, ctypes.byref(self._h))
 
-    def _call(self, name: str, *args) -> None:
+    def _call(self, name: str, *args: object) -> None:
         rc = self._fn[name](*args)
         if rc:
             raise WorkFailed(f"{name} returned error code {rc}")
@@ -74,7 +75,7 @@ class Emulator:
         """Bytes of workspace the model asks for ``n_words`` words."""
         return int(self._fn["workspace_size"](self._h, n_words))
 
-    def _pack(self, name: str, rows: np.ndarray, dtype) -> np.ndarray:
+    def _pack(self, name: str, rows: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
         rows = np.ascontiguousarray(rows, dtype=dtype)
         n = rows.shape[0]
         words = np.zeros((self.n_inputs, (n + 63) // 64), dtype=np.uint64)

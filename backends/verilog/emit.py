@@ -17,7 +17,7 @@ import numpy as np
 from lgcc.ir.gates import DEPENDS_A, DEPENDS_B
 from lgcc.ir.graph import FIRST_INPUT, Graph
 
-from .head import Cell, Const, HeadPlan, NodeBit, Sig
+from .head import Cell, Const, HeadPlan, NodeBit, Ref, Sig
 from .network import NodeNames, declarations, delay_chains, gate_assigns, live_gates
 
 
@@ -60,7 +60,7 @@ class Emitter:
         """Stage of one logic level (scalar :func:`stage_of`, for the head's cells)."""
         return max(level - 1, 0) // self.per_stage if self.per_stage > 0 else 0
 
-    def ref(self, ref, stage: int) -> str:
+    def ref(self, ref: Ref, stage: int) -> str:
         """Verilog text of ``ref`` read in ``stage``."""
         if isinstance(ref, Const):
             return ref.text

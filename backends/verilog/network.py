@@ -30,7 +30,7 @@ def live_gates(graph: Graph, roots: np.ndarray) -> np.ndarray:
     return graph.fanin_cone(roots, read_only=True)[graph.first_gate:]
 
 
-def _cat(*parts) -> np.ndarray:
+def _cat(*parts: str | np.ndarray) -> np.ndarray:
     """Element-wise concatenation of string arrays and Python strings."""
     out = np.asarray(parts[0], dtype=_STR) if not isinstance(parts[0], str) else parts[0]
     for p in parts[1:]:

@@ -14,6 +14,7 @@ the same messages as the general reader's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -161,7 +162,8 @@ def _gates(net: Netlist, cov: Covers, where: str) -> Graph:
     return Graph.from_arrays(n_in, op, src[:, 0], src[:, 1], outputs)
 
 
-def _check_driven_once(cov: Covers, drv: np.ndarray, out_tok: np.ndarray, name, where: str) -> None:
+def _check_driven_once(cov: Covers, drv: np.ndarray, out_tok: np.ndarray, name: Callable[[np.integer], str],
+                       where: str) -> None:
     """FormatError at the first line that drives a signal already driven."""
     if drv.size == 0 or np.bincount(drv).max() < 2:
         return
@@ -194,8 +196,8 @@ def _live(dep: np.ndarray, roots: np.ndarray) -> np.ndarray:
     return live
 
 
-def _topological(dep: np.ndarray, live: np.ndarray, cov: Covers, out_tok: np.ndarray, name,
-                 where: str) -> np.ndarray:
+def _topological(dep: np.ndarray, live: np.ndarray, cov: Covers, out_tok: np.ndarray,
+                 name: Callable[[np.integer], str], where: str) -> np.ndarray:
     """The live covers, each after the covers it reads; FormatError naming a signal on a cycle."""
     covers = np.flatnonzero(live)
     if np.all(dep[covers] < covers[:, None]):

@@ -72,7 +72,7 @@ def cheapest_sums(n: int, gates_first: bool = False) -> np.ndarray:
     return table
 
 
-def _index(s: np.ndarray, n) -> np.ndarray:
+def _index(s: np.ndarray, n: int) -> np.ndarray:
     """Base-(n+1) index of sum vectors ``s`` (last axis of length 4)."""
     base = np.asarray(n) + 1
     return ((s[..., 0] * base + s[..., 1]) * base + s[..., 2]) * base + s[..., 3]

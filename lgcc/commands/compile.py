@@ -11,10 +11,14 @@ import argparse
 import importlib
 import sys
 import time
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from lgcc.backends import TARGETS
 from lgcc.ir.errors import LgccError
+
+if TYPE_CHECKING:
+    from lgcc.ir.graph import Graph
 
 NAME = "compile"
 HELP = "compile a checkpoint or graph into a C library (SIMD bit-sliced), Verilog or CUDA"
@@ -26,7 +30,15 @@ EXAMPLES = [
 ]
 
 
-def _target_module(name: str, required: bool):
+@overload
+def _target_module(name: str, required: Literal[True]) -> ModuleType: ...
+
+
+@overload
+def _target_module(name: str, required: bool) -> ModuleType | None: ...
+
+
+def _target_module(name: str, required: bool) -> ModuleType | None:
     """The module implementing target ``name``; None (or, if ``required``, an error) when absent."""
     try:
         return importlib.import_module(TARGETS[name])
@@ -72,7 +84,7 @@ def _check_options(args: argparse.Namespace) -> None:
             raise LgccError(f"{option} is an option of --target {target}, not of --target {args.target}")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> tuple[Graph, Graph]:
     """Load the model; return (graph as loaded, graph after the requested IR optimization)."""
     from lgcc.ir.passes.manager import command_line_choice, optimize
     from lgcc.loading import load_graph

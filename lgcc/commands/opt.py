@@ -7,7 +7,7 @@ import json
 import sys
 
 from lgcc.ir.errors import LgccError
-from lgcc.ir.passes.manager import PIPELINES, FixedPoint, command_line_choice, optimize
+from lgcc.ir.passes.manager import PIPELINES, FixedPoint, Step, command_line_choice, optimize
 from lgcc.ir.passes.registry import all_passes
 from lgcc.loading import check_graph_output, load_graph, save_graph
 
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-passes", action="store_true", help="list the passes and pipelines, then exit")
 
 
-def _describe(step) -> str:
+def _describe(step: Step) -> str:
     return f"fixed point of [{', '.join(step.passes)}]" if isinstance(step, FixedPoint) else str(step)
 
 

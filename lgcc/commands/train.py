@@ -10,9 +10,16 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lgcc.ir.errors import LgccError
 from lgcc.loading import check_checkpoint_output
+
+if TYPE_CHECKING:  # torch is imported when a run starts
+    import torch
+
+    from lgcc.frontend.data import Dataset
+    from lgcc.frontend.training import TrainConfig
 
 NAME = "train"
 HELP = "train a logic gate network (CPU, CUDA, or several processes under torchrun) and save a checkpoint"
@@ -85,7 +92,7 @@ def _require(name: str, value: float | None, ok: Callable[[float], bool], requir
         raise LgccError(f"--{name.replace('_', '-')} must be {requirement}, got {value}")
 
 
-def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
+def _config(args: argparse.Namespace, dataset_key: str, n_classes: int) -> TrainConfig:
     from lgcc.frontend.spec import MAX_WIDTH
     from lgcc.frontend.training import TrainConfig
 
@@ -115,7 +122,7 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int):
                        implementation=args.implementation, **values)
 
 
-def _memory_bytes(device) -> int | None:
+def _memory_bytes(device: torch.device) -> int | None:
     """Total memory of ``device`` (the GPU's, or this machine's RAM), or None where it cannot be told."""
     import torch
 
@@ -127,7 +134,7 @@ def _memory_bytes(device) -> int | None:
         return None
 
 
-def _check_memory(cfg, n_inputs: int, batch: int, device) -> None:
+def _check_memory(cfg: TrainConfig, n_inputs: int, batch: int, device: torch.device) -> None:
     """Refuse a model that cannot fit before building it: past the memory, the OOM killer ends the run silently.
 
     ``batch`` is the samples of one process's step.  Processes of a torchrun job on the CPU
@@ -145,7 +152,7 @@ def _check_memory(cfg, n_inputs: int, batch: int, device) -> None:
                         "use a smaller --width, --layers, --bits or --batch-size")
 
 
-def _check_unique_wiring(cfg, n_inputs: int) -> None:
+def _check_unique_wiring(cfg: TrainConfig, n_inputs: int) -> None:
     """Refuse ``--connections unique`` where a layer has fewer distinct input pairs than gates, in option terms."""
     if cfg.connections != "unique":
         return
@@ -157,7 +164,7 @@ def _check_unique_wiring(cfg, n_inputs: int) -> None:
                             "or more --bits")
 
 
-def _setup_distributed(device_arg: str | None):
+def _setup_distributed(device_arg: str | None) -> tuple[int, int, torch.device]:
     """Join the torchrun process group if launched by torchrun; returns (rank, world, device)."""
     import torch
 
@@ -183,7 +190,7 @@ def _setup_distributed(device_arg: str | None):
     return 0, 1, device
 
 
-def _check_implementation(implementation: str, device_arg: str | None, device) -> None:
+def _check_implementation(implementation: str, device_arg: str | None, device: torch.device) -> None:
     """Refuse ``--implementation cuda`` off a GPU in command-line terms (LogicLayer's own message speaks Python)."""
     if implementation != "cuda" or device.type == "cuda":
         return
@@ -230,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
             torch.distributed.destroy_process_group()
 
 
-def _train(args: argparse.Namespace, cfg, data, rank: int, world: int, device) -> int:
+def _train(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, rank: int, world: int,
+           device: torch.device) -> int:
     """The training run of :func:`run` (rank 0 saves and prints)."""
     import torch
 

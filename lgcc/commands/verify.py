@@ -8,7 +8,7 @@ import math
 import sys
 from collections.abc import Callable
 
-from lgcc.ir.equiv import DEFAULT_VECTORS, check_equivalence
+from lgcc.ir.equiv import DEFAULT_VECTORS, Simulator, check_equivalence
 from lgcc.ir.errors import LgccError, WorkFailed
 from lgcc.ir.graph import Graph
 from lgcc.ir.simulate import MAX_EXHAUSTIVE_INPUTS
@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="time limit of ABC cec in seconds (default 300)")
 
 
-def _compiled(stack: contextlib.ExitStack, a: Graph, b: Graph, required: bool):
+def _compiled(stack: contextlib.ExitStack, a: Graph, b: Graph,
+              required: bool) -> tuple[Simulator, Simulator] | None:
     """Simulators through the C libraries of ``a`` and ``b`` (None: use numpy, and say why on stderr)."""
     from lgcc.compiled_sim import compiled_simulators
 
@@ -58,7 +59,9 @@ def _compiled(stack: contextlib.ExitStack, a: Graph, b: Graph, required: bool):
         if required:
             raise LgccError(f"--engine c: {why}")
         sys.stderr.write(f"lgcc verify: simulating with numpy: {why}\n")
-    return sims
+        return None
+    sim_a, sim_b = sims  # one per graph
+    return sim_a, sim_b
 
 
 def _progress_bar(long_run: bool) -> Callable[[int, int], None] | None:
