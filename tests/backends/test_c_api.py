@@ -24,7 +24,7 @@ from lgcc.runtime import load
 
 sim = importlib.import_module("lgcc.ir.simulate")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "c"
-FAST = ("-O1",)
+FAST = ("-O1", "-DLGCC_MIN_THREAD_NS=0")  # quick to compile; small batches still start every thread
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,89 @@
+"""How many threads a call starts: a small batch only those it keeps busy, a big one all it is given.
+
+A C program linked against ``libmodel.a`` with ``-Wl,--wrap=pthread_create`` counts the threads
+each call creates (the calling thread itself is one of the call's threads and is never created).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+import pytest
+
+from lgcc.backends.c import write_library
+from lgcc.ir.random import random_layered_graph
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GNU ld's --wrap")
+
+COUNTING_DRIVER = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "model.h"
+
+int __real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static int created; /* every create comes from the calling thread: no race */
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    created++;
+    return __real_pthread_create(t, attr, fn, arg);
+}
+
+/* argv: rows, threads; prints the threads the call created and its return code */
+int main(int argc, char **argv)
+{
+    const size_t n = (size_t)atol(argv[1]);
+    uint8_t *x = calloc(n, lgcc_n_inputs());
+    int32_t *classes = calloc(n, sizeof(int32_t));
+    int rc;
+    if (argc < 3 || x == NULL || classes == NULL) return 3;
+    rc = lgcc_predict_bits(x, n, classes, atoi(argv[2]));
+    printf("%d %d\n", created, rc);
+    return 0;
+}
+"""
+
+
+#: Samples per block by ISA: 64 per 64-bit lane of the vector.
+BLOCK = {"portable": 64, "sse2": 128, "neon": 128, "avx2": 256, "avx512": 512}
+
+
+def _driver(root, flags: tuple[str, ...]):
+    """Build the model into ``root/lib`` with ``flags`` and the counting driver against it;
+    return the driver and the library's samples per block."""
+    graph = random_layered_graph(21, [80, 60, 40], k=4, seed=11)
+    write_library(graph, root / "lib", isa="auto", extra_flags=("-O1", *flags))
+    (root / "drv.c").write_text(COUNTING_DRIVER)
+    exe = root / "drv"
+    subprocess.run(["cc", "-O1", "-std=gnu99", "-I", str(root / "lib"), str(root / "drv.c"), str(root / "lib" / "libmodel.a"),
+                    "-lpthread", "-Wl,--wrap=pthread_create", "-o", str(exe)], check=True)
+    return exe, BLOCK[json.loads((root / "lib" / "model.json").read_text())["isa"]]
+
+
+def _created(exe, rows: int, threads: int) -> int:
+    res = subprocess.run([str(exe), str(rows), str(threads)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    created, rc = map(int, res.stdout.split())
+    assert rc == 0
+    return created
+
+
+def test_small_batches_start_only_the_threads_they_keep_busy(tmp_path):
+    exe, _ = _driver(tmp_path, ())
+    # well under 1 us per block of this 180-gate model: 2,048 rows (32 blocks or fewer) keep no second thread busy
+    assert _created(exe, 2048, 4) == 0
+    assert _created(exe, 1, 8) == 0
+    # a million rows (~1 ms of blocks per thread and more) get every thread asked for
+    assert _created(exe, 1_000_000, 4) == 3
+    assert _created(exe, 1_000_000, 1) == 0
+
+
+def test_every_thread_starts_when_the_minimum_work_is_zero(tmp_path):
+    exe, block = _driver(tmp_path, ("-DLGCC_MIN_THREAD_NS=0",))
+    assert _created(exe, 2048, 4) == 3  # 4 blocks or more on every ISA
+    assert _created(exe, 1, 4) == 0  # one block: one thread, whatever is asked
+    assert [_created(exe, 2 * block, t) for t in (1, 2, 3)] == [0, 1, 1]  # no more threads than blocks
