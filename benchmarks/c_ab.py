@@ -27,8 +27,8 @@ import numpy as np
 _ALIVE: list = []
 
 
-def entry_calls(outdir: Path, rows: int, seed: int) -> dict:
-    """name -> zero-argument call of one entry point of the library in ``outdir``."""
+def entry_calls(outdir: Path, rows: int, seed: int, threads: int = 1) -> dict:
+    """name -> zero-argument call of one entry point of the library in ``outdir``, on ``threads`` threads."""
     import cffi
 
     from lgcc.ir.simulate import pack_rows
@@ -46,14 +46,14 @@ def entry_calls(outdir: Path, rows: int, seed: int) -> dict:
     xb, wb, pb, ob = (ffi.from_buffer(t, a) for t, a in
                       (("uint8_t[]", x), ("uint64_t[]", words), ("uint8_t[]", packed), ("int32_t[]", out)))
     _ALIVE.extend([xb, wb, pb, ob])
-    calls = {"bits": lambda: getattr(lib, f"{p}_predict_bits")(xb, rows, ob, 1),
-             "sliced": lambda: getattr(lib, f"{p}_predict_sliced")(wb, words.shape[1], ob, 1),
-             "packed": lambda: getattr(lib, f"{p}_predict_packed")(pb, rows, ob, 1)}
+    calls = {"bits": lambda: getattr(lib, f"{p}_predict_bits")(xb, rows, ob, threads),
+             "sliced": lambda: getattr(lib, f"{p}_predict_sliced")(wb, words.shape[1], ob, threads),
+             "packed": lambda: getattr(lib, f"{p}_predict_packed")(pb, rows, ob, threads)}
     if meta.get("encoding"):
         feats = rng.random((rows, meta["n_features"]), dtype=np.float32)
         fb = ffi.from_buffer("float[]", feats)
         _ALIVE.extend([feats, fb])
-        calls["features"] = lambda: getattr(lib, f"{p}_predict_features")(fb, rows, ob, 1)
+        calls["features"] = lambda: getattr(lib, f"{p}_predict_features")(fb, rows, ob, threads)
     return calls
 
 
@@ -78,14 +78,9 @@ def measure(outdirs: list[Path], rows: int, rounds: int) -> dict:
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("outdirs", nargs="+", type=Path, help="folders made by lgcc compile --target c")
-    ap.add_argument("--rows", default="8192",
-                    help="rows per call (default 8192); a comma-separated list measures each batch size "
-                         "in turn and reports {'sweep': [one report per size]}")
-    ap.add_argument("--rounds", type=int, default=30, help="calls of each entry point (default 30)")
-    args = ap.parse_args(argv)
+def checked_sizes(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[int]:
+    """The batch sizes of ``args.rows``, after checking them, ``args.rounds`` and ``args.outdirs``
+    (a usage error, exit 2, for anything wrong)."""
     try:
         sizes = [int(r) for r in args.rows.split(",")]
     except ValueError:
@@ -95,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     for d in args.outdirs:
         if not (d / "model.json").is_file() or not (d / "libmodel.so").is_file():
             ap.error(f"{d}: no model.json and libmodel.so here (build it with lgcc compile --target c)")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdirs", nargs="+", type=Path, help="folders made by lgcc compile --target c")
+    ap.add_argument("--rows", default="8192",
+                    help="rows per call (default 8192); a comma-separated list measures each batch size "
+                         "in turn and reports {'sweep': [one report per size]}")
+    ap.add_argument("--rounds", type=int, default=30, help="calls of each entry point (default 30)")
+    args = ap.parse_args(argv)
+    sizes = checked_sizes(ap, args)
     reports = [measure(args.outdirs, rows, args.rounds) for rows in sizes]
     json.dump(reports[0] if len(reports) == 1 else {"sweep": reports}, sys.stdout, indent=1)
     sys.stdout.write("\n")
