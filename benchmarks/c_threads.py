@@ -27,7 +27,8 @@ def measure(outdir: Path, rows: int, threads: int, rounds: int) -> dict:
     """Median us of 1 and ``threads`` threads on ``rows`` uint8 rows, and the median ratio."""
     one = entry_calls(outdir, rows, seed=0, threads=1)["bits"]
     many = entry_calls(outdir, rows, seed=0, threads=threads)["bits"]
-    many()  # warm up: page in the tables and the input, start the threads once
+    one()  # warm up both: page in the tables, the input and each output buffer, start the threads once
+    many()
     t1, tn = [], []
     for _ in range(rounds):
         for call, times in ((one, t1), (many, tn)):

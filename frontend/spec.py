@@ -89,16 +89,30 @@ def _fail(where: str, what: str) -> NoReturn:
 MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
 
 
+def _shown(v: object) -> str:
+    """``v`` for a message: its repr (cut short), a huge integer by its size, anything else by its type."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool) and abs(int(v)).bit_length() > 64:
+        return f"an integer of {abs(int(v)).bit_length()} bits"  # repr() refuses past 4,300 digits
+    return repr(v)[:40] if isinstance(v, (numbers.Number, str, type(None))) else type(v).__name__
+
+
 def _number(s: LayerSpec, name: str, at: str, integer: bool) -> Any:
-    """Field ``name`` of a layer dict as a plain int (``integer``) or finite float, else FormatError."""
+    """Field ``name`` of a layer dict as a plain int (``integer``) below 2**63 or a finite float, else
+    FormatError."""
     v = s.get(name)
     if not isinstance(v, bool):
         if integer and isinstance(v, numbers.Integral):
-            return int(v)
-        if not integer and isinstance(v, numbers.Real) and math.isfinite(v):
-            return float(v)
-    shown = repr(v)[:40] if isinstance(v, (numbers.Number, str, type(None))) else type(v).__name__
-    _fail(at, f"{name} must be {'an integer' if integer else 'a finite number'}, got {shown}")
+            if abs(int(v)) < 2**63:
+                return int(v)
+            _fail(at, f"{name} must be an integer below 2**63, got {_shown(v)}")
+        if not integer and isinstance(v, numbers.Real):
+            try:
+                f = float(v)
+            except (OverflowError, ValueError):  # an integer or fraction beyond float's range
+                f = math.nan
+            if math.isfinite(f):
+                return f
+    _fail(at, f"{name} must be {'an integer' if integer else 'a finite number'}, got {_shown(v)}")
 
 
 def _dense(t: object) -> TypeGuard[torch.Tensor]:

@@ -135,6 +135,10 @@ def test_newer_version_and_corrupt_content(tmp_path):
     (1, "grad_factor", None, "grad_factor must be a finite number"),
     (2, "kind", torch.zeros(3), "unknown layer kind None"),
     (3, "tau", float("inf"), "tau must be a finite number"),  # the fast reader gave a line without the file
+    pytest.param(3, "tau", 10**400, "tau must be a finite number, got an integer of 1329 bits",
+                 id="huge-tau"),  # not: OverflowError from float()
+    pytest.param(1, "in_dim", 10**600, "in_dim must be an integer below 2**63, got an integer of 1994 bits",
+                 id="huge-in_dim"),  # the largest pickle's LONG1 holds (torch refuses LONG4): said by its size
     (0, "n_features", 10**12, "n_features must be in 1.."),
     (0, "threshold", torch.full((8,), float("nan")), "thresholds must be finite"),
     (1, "in_dim", 2**31 - 10, "in_dim 2147483638 does not match the 8 values"),  # not: allocate 8 GB first

@@ -14,8 +14,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Folders installed inside the lgcc package (pyproject.toml's package-dir).
-SUBPACKAGES = ("ir", "frontend", "backends", "runtime")
+
+
+def subpackage_dirs() -> dict[str, str]:
+    """Subpackage of lgcc -> its folder in the checkout, as pyproject.toml's package-dir maps them."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    return {name.split(".", 1)[1]: folder for name, folder in package_dir.items() if name.startswith("lgcc.")}
 
 
 def installed_layout(dest: Path) -> Path:
@@ -25,8 +30,8 @@ def installed_layout(dest: Path) -> Path:
     for item in sorted((ROOT / "lgcc").iterdir()):
         if item.name != "__pycache__":
             (package / item.name).symlink_to(item)
-    for name in SUBPACKAGES:
-        (package / name).symlink_to(ROOT / name, target_is_directory=True)
+    for name, folder in subpackage_dirs().items():
+        (package / name).symlink_to(ROOT / folder, target_is_directory=True)
     return dest
 
 
@@ -42,6 +47,8 @@ def test_mypy_finds_no_errors(tmp_path):
 
 
 def test_the_layout_holds_every_subpackage(tmp_path):
+    subpackages = subpackage_dirs()
+    assert set(subpackages) >= {"ir", "frontend", "backends", "runtime"}
     tree = installed_layout(tmp_path / "tree")
-    for name in ("cli.py", *(f"{sub}/__init__.py" for sub in SUBPACKAGES)):
+    for name in ("cli.py", *(f"{sub}/__init__.py" for sub in subpackages)):
         assert (tree / "lgcc" / name).is_file(), name

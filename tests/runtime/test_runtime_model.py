@@ -29,7 +29,7 @@ def graph():
 @pytest.fixture(scope="module")
 def outdir(graph, tmp_path_factory):
     out = tmp_path_factory.mktemp("rt")
-    write_library(graph, out, isa="auto", extra_flags=("-O1",))
+    write_library(graph, out, isa="auto", extra_flags=("-O1", "-DLGCC_MIN_THREAD_NS=0"))  # small batches: all threads
     return out
 
 

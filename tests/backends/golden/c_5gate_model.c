@@ -686,18 +686,21 @@ static double phase_clock(void)
 #define PREFETCH_MIN_SLICED_BYTES ((size_t)1 << 20)
 #endif
 
-/* Work (estimated ns) that a thread must get for its start to pay: starting one, allocating its
- * workspace and warming its caches cost ~50 us on the machine this was measured on.  mnist model,
- * AVX-512, 2 threads against 1, median of 60 calls: 2 blocks 0.64x, 4 blocks 0.79x, 8 blocks 1.37x.
- * -DLGCC_MIN_THREAD_NS=0 starts every thread asked for (the tests' small batches use that). */
+/* Work (estimated ns) that a thread must get for its start to pay: starting one (~25 us until it
+ * runs, ~45 us with the join, on the 2-vCPU VM this was measured on), its workspace and its cold
+ * caches.  mnist model, AVX-512, 2 threads against 1, medians of 40-60 interleaved calls
+ * (benchmarks/c_threads.py): 2 blocks 0.54-0.66x, 4 blocks 0.57-0.84x, 8 blocks 0.88-1.45x
+ * before this limit.  -DLGCC_MIN_THREAD_NS=0 starts every thread asked for (the tests use that). */
 #ifndef LGCC_MIN_THREAD_NS
 #define LGCC_MIN_THREAD_NS 80000
 #endif
-/* A block's cost in ns, roughly (mnist model, AVX-512: ~21 us, as measured): an instruction per
- * gate step (a wider vector, more bytes of slots through the caches), the packing of BLOCK rows,
- * a carry-save step per output. */
-#define BLOCK_NS ((size_t)N_INSTRUCTIONS * (VBYTES + 32) / 64 + (size_t)N_INPUTS * BLOCK / 64 + N_OUTPUTS + 1)
-#define MIN_THREAD_BLOCKS ((size_t)LGCC_MIN_THREAD_NS / BLOCK_NS + 1) /* blocks per thread, at least */
+/* A block's cost in ns, roughly: an instruction per gate step (a wider vector, more bytes of slots
+ * through the caches), the packing of BLOCK rows of bits, a carry-save step per output.  It runs
+ * low (mnist model: 21 us estimated against 28 us measured with AVX-512, 1.6-1.7x low with narrower
+ * vectors; feature rows cost more still), so a batch may run on fewer threads than would pay, never
+ * more.  In unsigned long long: no wrap where size_t has 32 bits. */
+#define BLOCK_NS (1ull * N_INSTRUCTIONS * (VBYTES + 32) / 64 + 1ull * N_INPUTS * BLOCK / 64 + N_OUTPUTS + 1)
+#define MIN_THREAD_BLOCKS ((size_t)(1ull * LGCC_MIN_THREAD_NS / BLOCK_NS + 1)) /* blocks per thread, at least */
 
 /* Block blk's input into ws[2 ..]; returns whether a byte of rows of bits was neither 0 nor 1. */
 static int load_block(const job_t *job, size_t blk, V *ws, uint64_t *masks)
