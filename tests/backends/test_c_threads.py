@@ -22,6 +22,7 @@ COUNTING_DRIVER = r"""
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "model.h"
 
 int __real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -33,16 +34,34 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
     return __real_pthread_create(t, attr, fn, arg);
 }
 
-/* argv: rows, threads; prints the threads the call created and its return code */
+/* Address space in use (kB): an unjoined thread keeps its stack mapped. */
+static long vm_size_kb(void)
+{
+    char line[256];
+    long kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f != NULL && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmSize:", 7) == 0) kb = atol(line + 7);
+    if (f != NULL) fclose(f);
+    return kb;
+}
+
+/* argv: rows, threads[, calls]; prints the threads the calls created, the last return code and
+ * how much the address space grew from after the first call to after the last (kB) */
 int main(int argc, char **argv)
 {
     const size_t n = (size_t)atol(argv[1]);
+    const int calls = argc > 3 ? atoi(argv[3]) : 1;
     uint8_t *x = calloc(n, lgcc_n_inputs());
     int32_t *classes = calloc(n, sizeof(int32_t));
-    int rc;
+    long vm0 = 0;
+    int rc = 0, i;
     if (argc < 3 || x == NULL || classes == NULL) return 3;
-    rc = lgcc_predict_bits(x, n, classes, atoi(argv[2]));
-    printf("%d %d\n", created, rc);
+    for (i = 0; i < calls; i++) {
+        rc |= lgcc_predict_bits(x, n, classes, atoi(argv[2]));
+        if (i == 0) vm0 = vm_size_kb();
+    }
+    printf("%d %d %ld\n", created, rc, vm_size_kb() - vm0);
     return 0;
 }
 """
@@ -64,12 +83,18 @@ def _driver(root, flags: tuple[str, ...]):
     return exe, BLOCK[json.loads((root / "lib" / "model.json").read_text())["isa"]]
 
 
-def _created(exe, rows: int, threads: int) -> int:
-    res = subprocess.run([str(exe), str(rows), str(threads)], capture_output=True, text=True, timeout=120)
+def _run(exe, rows: int, threads: int, calls: int = 1) -> tuple[int, int]:
+    """(threads created, kB the address space grew after the first call) over ``calls`` calls."""
+    res = subprocess.run([str(exe), str(rows), str(threads), str(calls)], capture_output=True, text=True,
+                         timeout=120)
     assert res.returncode == 0, res.stderr
-    created, rc = map(int, res.stdout.split())
+    created, rc, grown_kb = map(int, res.stdout.split())
     assert rc == 0
-    return created
+    return created, grown_kb
+
+
+def _created(exe, rows: int, threads: int) -> int:
+    return _run(exe, rows, threads)[0]
 
 
 def test_small_batches_start_only_the_threads_they_keep_busy(tmp_path):
@@ -87,3 +112,11 @@ def test_every_thread_starts_when_the_minimum_work_is_zero(tmp_path):
     assert _created(exe, 2048, 4) == 3  # 4 blocks or more on every ISA
     assert _created(exe, 1, 4) == 0  # one block: one thread, whatever is asked
     assert [_created(exe, 2 * block, t) for t in (1, 2, 3)] == [0, 1, 1]  # no more threads than blocks
+
+
+def test_every_started_thread_is_joined(tmp_path):
+    """300 calls of 4 threads: every thread is joined, so no stack (8 MB of address space each) is left."""
+    exe, _ = _driver(tmp_path, ("-DLGCC_MIN_THREAD_NS=0",))
+    created, grown_kb = _run(exe, 4096, 4, calls=300)
+    assert created == 3 * 300
+    assert grown_kb < 64 * 1024, f"the address space grew by {grown_kb} kB: threads left unjoined"

@@ -7,13 +7,16 @@
  * recycled by liveness, so the working set stays in cache.
  */
 #define _POSIX_C_SOURCE 200112L
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* glibc's pthread_tryjoin_np: see join_worker */
+#endif
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef LGCC_PHASE_TIMES /* diagnostic builds: see batch.c */
 #include <time.h>
-#endif
 
 #include "model.h"
 
@@ -687,12 +690,12 @@ static double phase_clock(void)
 #endif
 
 /* Work (estimated ns) that a thread must get for its start to pay: starting one (~25 us until it
- * runs, ~45 us with the join, on the 2-vCPU VM this was measured on), its workspace and its cold
- * caches.  mnist model, AVX-512, 2 threads against 1, medians of 40-60 interleaved calls
- * (benchmarks/c_threads.py): 2 blocks 0.54-0.66x, 4 blocks 0.57-0.84x, 8 blocks 0.88-1.45x
- * before this limit.  -DLGCC_MIN_THREAD_NS=0 starts every thread asked for (the tests use that). */
+ * runs on the 2-vCPU VM this was measured on), its workspace and its cold caches.  mnist model,
+ * AVX-512, 2 threads against 1, medians of 150 interleaved calls with join_worker below and no
+ * limit: 2 blocks 0.67x, 4 blocks 0.89x, 6 blocks 1.22x; so 2 threads from 6 blocks on (3 per
+ * thread, ~60 us).  -DLGCC_MIN_THREAD_NS=0 starts every thread asked for (the tests use that). */
 #ifndef LGCC_MIN_THREAD_NS
-#define LGCC_MIN_THREAD_NS 80000
+#define LGCC_MIN_THREAD_NS 60000
 #endif
 /* A block's cost in ns, roughly: an instruction per gate step (a wider vector, more bytes of slots
  * through the caches), the packing of BLOCK rows of bits, a carry-save step per output.  It runs
@@ -849,6 +852,29 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+/* Join a worker without sleeping while it finishes its last block: the caller has no block
+ * left to take, and waking from pthread_join's sleep cost ~10-25 us per call on the 2-vCPU VM
+ * this was measured on (2 threads of 30 us of work each, medians: 67-72 us with this loop, 79-96
+ * us with pthread_join).  sched_yield, not a busy loop, so a worker waiting for this core runs.
+ * At most JOIN_SPIN_NS, then the plain join; glibc only (pthread_tryjoin_np). */
+#define JOIN_SPIN_NS 200000L
+static void join_worker(pthread_t tid)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    struct timespec t0, t;
+    int rc;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        rc = pthread_tryjoin_np(tid, NULL);
+        if (rc == 0) return;
+        if (rc != EBUSY) break;
+        sched_yield();
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < JOIN_SPIN_NS);
+#endif
+    pthread_join(tid, NULL);
+}
+
 /* Check arguments, then run the batch's blocks on up to t threads (see claim).  noinline: a
  * copy in each of the many entry points only made part 2 slower to compile. */
 static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *in, size_t n, void *out, int n_threads)
@@ -908,7 +934,7 @@ static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *
     for (i = 1; i < t; i++) started[i] = pthread_create(&tids[i], NULL, run_job, &jobs[i]) == 0;
     run_job(&jobs[0]); /* threads that could not start leave their share to the others */
     for (i = 1; i < t; i++)
-        if (started[i]) pthread_join(tids[i], NULL);
+        if (started[i]) join_worker(tids[i]);
     for (i = 0; i < t; i++)
         if (jobs[i].bad_rows) rc = five_ERR_NOT_BITS;
     /* A thread that cannot allocate its workspace takes no blocks; the call fails only when

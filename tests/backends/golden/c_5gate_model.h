@@ -8,8 +8,8 @@
  * t > 1: up to t pthreads, at most 256 and no more than the batch has blocks of
  * 64 x vector-lanes samples, take chunks of blocks as they go, so a thread slowed by a
  * busy core leaves its work to the others; a small batch starts only as many threads as it
- * keeps busy, each with an estimated LGCC_MIN_THREAD_NS ns of work or more (80,000 unless
- * built with another value; starting one costs ~50 us; 0 starts every thread asked for).
+ * keeps busy, each with an estimated LGCC_MIN_THREAD_NS ns of work or more (60,000 unless
+ * built with another value; starting one costs ~25 us; 0 starts every thread asked for).
  * Entries are re-entrant: there is no global state, each call allocates its own workspace
  * and frees it again.
  *
