@@ -45,19 +45,22 @@ int __wrap_pthread_join(pthread_t t, void **ret)
     return rc;
 }
 
+static int forced; /* nonzero: what every pthread_tryjoin_np returns instead of joining */
+
 int __wrap_pthread_tryjoin_np(pthread_t t, void **ret)
 {
-    const int rc = __real_pthread_tryjoin_np(t, ret);
+    const int rc = forced ? forced : __real_pthread_tryjoin_np(t, ret);
     joined += rc == 0;
     return rc;
 }
 
-/* argv: rows, threads[, calls]; prints the threads the calls created and joined, and the OR of
- * their return codes */
+/* argv: rows, threads[, calls[, forced tryjoin result: ebusy or einval]]; prints the threads the
+ * calls created and joined, and the OR of their return codes */
 int main(int argc, char **argv)
 {
     const size_t n = (size_t)atol(argv[1]);
     const int calls = argc > 3 ? atoi(argv[3]) : 1;
+    if (argc > 4) forced = argv[4][1] == 'b' ? EBUSY : EINVAL;
     uint8_t *x = calloc(n, lgcc_n_inputs());
     int32_t *classes = calloc(n, sizeof(int32_t));
     int rc = 0, i;
@@ -85,10 +88,11 @@ def _driver(root, flags: tuple[str, ...]):
     return exe, BLOCK[json.loads((root / "lib" / "model.json").read_text())["isa"]]
 
 
-def _run(exe, rows: int, threads: int, calls: int = 1) -> tuple[int, int]:
-    """(threads created, threads joined) over ``calls`` calls."""
-    res = subprocess.run([str(exe), str(rows), str(threads), str(calls)], capture_output=True, text=True,
-                         timeout=120)
+def _run(exe, rows: int, threads: int, calls: int = 1, forced: str = "") -> tuple[int, int]:
+    """(threads created, threads joined) over ``calls`` calls; ``forced`` ("ebusy", "einval"): what every
+    pthread_tryjoin_np returns instead of joining."""
+    res = subprocess.run([str(exe), str(rows), str(threads), str(calls), *([forced] if forced else [])],
+                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     created, joined, rc = map(int, res.stdout.split())
     assert rc == 0
@@ -117,6 +121,9 @@ def test_every_thread_starts_when_the_minimum_work_is_zero(tmp_path):
 
 
 def test_every_started_thread_is_joined(tmp_path):
-    """300 calls of 4 threads: each thread is joined once (by the spinning join or by pthread_join)."""
+    """300 calls of 4 threads: each thread is joined once (by the spinning join or by pthread_join), also
+    when pthread_tryjoin_np keeps saying busy (the spin runs out) or fails."""
     exe, _ = _driver(tmp_path, ("-DLGCC_MIN_THREAD_NS=0",))
     assert _run(exe, 4096, 4, calls=300) == (3 * 300, 3 * 300)
+    for forced in ("ebusy", "einval"):
+        assert _run(exe, 4096, 4, calls=20, forced=forced) == (3 * 20, 3 * 20), forced

@@ -857,10 +857,10 @@ static void *run_job(void *arg)
  * this was measured on (2 threads of 30 us of work each, medians: 67-72 us with this loop, 79-96
  * us with pthread_join).  sched_yield, not a busy loop, so a worker waiting for this core runs.
  * At most JOIN_SPIN_NS, then the plain join; glibc only (pthread_tryjoin_np). */
-#define JOIN_SPIN_NS 200000L
+#define JOIN_SPIN_NS 200000LL
 static void join_worker(pthread_t tid)
 {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+#if defined(__GLIBC__) && defined(__USE_GNU) /* __USE_GNU: glibc declared its GNU extensions */
     struct timespec t0, t;
     int rc;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -870,7 +870,7 @@ static void join_worker(pthread_t tid)
         if (rc != EBUSY) break;
         sched_yield();
         clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < JOIN_SPIN_NS);
+    } while ((long long)(t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) < JOIN_SPIN_NS);
 #endif
     pthread_join(tid, NULL);
 }
