@@ -49,9 +49,23 @@ echo "gpu_check: $("$NVCC" --version | tail -1)"
 for mod in numpy jinja2 networkx pytest hypothesis; do
   "$PY" -c "import $mod" 2>/dev/null || fail "python package '$mod' is missing (install it or carry a wheel)"
 done
+# lgcc as installed: pyproject's package-dir puts ir/, frontend/, backends/ and runtime/ inside the
+# lgcc package; a tree of links lays the checkout out that way without pip (the fallback when the
+# editable install fails, e.g. a setuptools older than 77 reading the SPDX license).
+# PYTHONSAFEPATH (Python 3.11+): the checkout's own lgcc/ folder, in the working directory, must
+# not hide the tree's.
+link_tree() {
+  mkdir -p "$WORK/tree/lgcc" || return 1
+  for f in "$ROOT"/lgcc/*; do ln -s "$f" "$WORK/tree/lgcc/" || return 1; done
+  for d in ir frontend backends runtime; do ln -s "$ROOT/$d" "$WORK/tree/lgcc/$d" || return 1; done
+  export PYTHONPATH="$WORK/tree${PYTHONPATH:+:$PYTHONPATH}" PYTHONSAFEPATH=1
+}
 if ! "$PY" -c "import lgcc.backends.cuda, lgcc.frontend.cuda_ext" 2>/dev/null; then
-  "$PY" -m pip install -q -e . --no-deps --no-build-isolation >"$WORK/pip.log" 2>&1 \
-    || fail "installing lgcc from $ROOT failed: $(tail -1 "$WORK/pip.log")"
+  if ! "$PY" -m pip install -q -e . --no-deps --no-build-isolation >"$WORK/pip.log" 2>&1; then
+    echo "gpu_check: pip could not install lgcc ($(tail -1 "$WORK/pip.log")); using the checkout through links"
+    link_tree && "$PY" -c "import lgcc.backends.cuda, lgcc.frontend.cuda_ext" \
+      || fail "lgcc from $ROOT cannot be imported, installed or linked: $(tail -1 "$WORK/pip.log")"
+  fi
 fi
 
 echo "gpu_check: GPU tests"
