@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -57,24 +58,29 @@ def entry_calls(outdir: Path, rows: int, seed: int, threads: int = 1) -> dict:
     return calls
 
 
+def side_by_side(calls: list[Callable[[], object]], rounds: int) -> list[np.ndarray]:
+    """Seconds of every call in every round, the calls timed one after another in each round (after
+    one warm-up call each), so a burst of load on a shared machine hits them alike."""
+    for call in calls:
+        call()
+    times = np.empty((rounds, len(calls)))
+    for r in range(rounds):
+        for i, call in enumerate(calls):
+            t0 = time.perf_counter()
+            call()
+            times[r, i] = time.perf_counter() - t0
+    return list(times.T)
+
+
 def measure(outdirs: list[Path], rows: int, rounds: int) -> dict:
     """Best and median ns per row of every entry point of every build, calls interleaved."""
-    libs = {str(d): entry_calls(d, rows, seed=0) for d in outdirs}
-    times: dict[tuple[str, str], list[float]] = {}
-    for name, calls in libs.items():
-        for kind, call in calls.items():
-            call()  # warm up: page in the tables and the input
-            times[(name, kind)] = []
-    for _ in range(rounds):
-        for name, calls in libs.items():
-            for kind, call in calls.items():
-                t0 = time.perf_counter()
-                call()
-                times[(name, kind)].append((time.perf_counter() - t0) / rows * 1e9)
-    report = {"rows": rows, "rounds": rounds, "ns_per_row": {}}
-    for (name, kind), ts in times.items():
-        report["ns_per_row"].setdefault(name, {})[kind] = {"best": round(min(ts), 2),
-                                                            "median": round(float(np.median(ts)), 2)}
+    keyed = [((str(d), kind), call) for d in outdirs for kind, call in entry_calls(d, rows, seed=0).items()]
+    times = side_by_side([call for _, call in keyed], rounds)
+    report: dict = {"rows": rows, "rounds": rounds, "ns_per_row": {}}
+    for ((name, kind), _), ts in zip(keyed, times):
+        ns = ts / rows * 1e9
+        report["ns_per_row"].setdefault(name, {})[kind] = {"best": round(float(ns.min()), 2),
+                                                            "median": round(float(np.median(ns)), 2)}
     return report
 
 

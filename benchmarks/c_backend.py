@@ -85,6 +85,8 @@ def _read_scaling(x: np.ndarray, repeats: int) -> dict:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from c_ab import side_by_side  # benchmarks/c_ab.py
+
     words = x.reshape(-1).view(np.uint64)
     halves = (words[: words.size // 2], words[words.size // 2:])
     reads = -(-(64 << 20) // max(x.nbytes, 1))  # reads per timing: at least 64 MB in all
@@ -93,14 +95,10 @@ def _read_scaling(x: np.ndarray, repeats: int) -> dict:
         for _ in range(reads):
             np.bitwise_or.reduce(w)
 
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(read, halves))  # warm up: both threads started, the rows in cache if they fit
-        ones, twos = [], []
-        for _ in range(max(repeats, 9)):
-            ones += _times(lambda: read(words), 1)
-            twos += _times(lambda: list(pool.map(read, halves)), 1)
-    return {"read_floor_thread_speedup": min(ones) / min(twos),
-            "read_floor_thread_speedup_median": float(np.median(np.array(ones) / np.array(twos)))}
+    with ThreadPoolExecutor(2) as pool:  # its two threads start in the warm-up call
+        ones, twos = side_by_side([lambda: read(words), lambda: list(pool.map(read, halves))], max(repeats, 9))
+    return {"read_floor_thread_speedup": float(ones.min() / twos.min()),
+            "read_floor_thread_speedup_median": float(np.median(ones / twos))}
 
 
 def measure_speed(outdir: Path, n_inputs: int, rows: int, repeats: int, thread_rows: int = 0) -> dict:
@@ -174,14 +172,12 @@ def _thread_scaling(call, rows: int, repeats: int, name: str) -> dict:
     rounds' own ratios, which a burst of load on the shared machine skews least (a
     round it hits is one ratio of many, not the best of one side).
     """
-    call(2)  # warm up: thread start, the input paged in
-    ones, twos = [], []
-    for _ in range(max(repeats, 9)):
-        ones += _times(lambda: call(1), 1)
-        twos += _times(lambda: call(2), 1)
-    ratios = np.array(ones) / np.array(twos)
-    return {f"thread_rows{name}": rows, f"images_per_s_2_threads{name}": rows / min(twos),
-            f"thread_speedup{name}": min(ones) / min(twos),
+    from c_ab import side_by_side  # benchmarks/c_ab.py
+
+    ones, twos = side_by_side([lambda: call(1), lambda: call(2)], max(repeats, 9))
+    ratios = ones / twos
+    return {f"thread_rows{name}": rows, f"images_per_s_2_threads{name}": rows / twos.min(),
+            f"thread_speedup{name}": ones.min() / twos.min(),
             f"thread_speedup_median{name}": float(np.median(ratios)),
             f"thread_speedup_rounds{name}": len(ratios)}
 

@@ -14,28 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script c_ab.py
-from c_ab import checked_sizes, entry_calls  # noqa: E402
+from c_ab import checked_sizes, entry_calls, side_by_side  # noqa: E402
 
 
 def measure(outdir: Path, rows: int, threads: int, rounds: int) -> dict:
     """Median us of 1 and ``threads`` threads on ``rows`` uint8 rows, and the median ratio."""
-    one = entry_calls(outdir, rows, seed=0, threads=1)["bits"]
-    many = entry_calls(outdir, rows, seed=0, threads=threads)["bits"]
-    one()  # warm up both: page in the tables, the input and each output buffer, start the threads once
-    many()
-    t1, tn = [], []
-    for _ in range(rounds):
-        for call, times in ((one, t1), (many, tn)):
-            t0 = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - t0)
-    a1, an = np.array(t1), np.array(tn)
+    a1, an = side_by_side([entry_calls(outdir, rows, seed=0, threads=t)["bits"] for t in (1, threads)], rounds)
     return {"rows": rows, "us_1_thread": round(float(np.median(a1)) * 1e6, 1),
             f"us_{threads}_threads": round(float(np.median(an)) * 1e6, 1),
             "speedup": round(float(np.median(a1 / an)), 3)}

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,14 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 rounds over 64 MB instead of 15 over 512 MB")
     args = ap.parse_args(argv)
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        ap.error("no C compiler: install gcc (apt-get install build-essential) or set CC")
+    from lgcc.backends.c.toolchain import find_compiler
+    from lgcc.ir.errors import LgccError
+
+    try:
+        cc = find_compiler(None)  # $CC, else cc / gcc / clang, as lgcc compile finds it
+    except LgccError as exc:
+        ap.error(str(exc))
     rounds, megabytes = (5, 64) if args.quick else (15, 512)
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = Path(tmp) / "probe.c", Path(tmp) / "probe"
         src.write_text(PROBE)
-        subprocess.run([cc, "-O2", "-march=native", "-std=gnu99", "-pthread", str(src), "-o", str(exe)], check=True)
+        subprocess.run([*cc, "-O2", "-march=native", "-std=gnu99", "-pthread", str(src), "-o", str(exe)], check=True)
         run = subprocess.run([str(exe), str(rounds), str(megabytes << 17)], capture_output=True, text=True,
                              timeout=600)
     if run.returncode != 0:

@@ -163,6 +163,7 @@ def load(path: str | os.PathLike, implementation: str = "auto",
     """Rebuild the model saved at ``path``, in eval mode; its metadata is ``model.lgcc_meta``."""
     blob = read_checkpoint(path)
     model = build_model(blob["layers"], implementation=implementation, device=device)
-    # setattr: nn.Module's __setattr__ stub admits only Tensor | Module values; readers use getattr alike
+    # setattr, not an assignment: torch's type stub lets a module's attributes be tensors or modules only,
+    # and this one is a dict (read back with getattr)
     setattr(model, "lgcc_meta", dict(blob.get("meta", {})))
     return model.eval()
