@@ -70,9 +70,9 @@
 typedef uint64_t V __attribute__((vector_size(VBYTES)));
 typedef uint64_t V1 __attribute__((vector_size(8)));
 /* A 3-input function as one vpternlogq (imm: bit 4a + 2b + c is f(a, b, c)) where the ISA has it
- * and the compiler is GCC (its builtin; GCC 12 turns some such expressions into two); otherwise
- * the expression. */
-#if !defined(LGCC_PORTABLE) && defined(__AVX512F__) && !defined(__clang__) && VBYTES == 64
+ * (a builtin of GCC and Clang alike; GCC 12 turns some such expressions into two, and with it
+ * Clang 14's gates ran ~5% faster on the mnist model); otherwise the expression. */
+#if !defined(LGCC_PORTABLE) && defined(__AVX512F__) && VBYTES == 64
 typedef long long VT __attribute__((vector_size(64)));
 #define TERNLOG(a, b, c, imm) ((V)__builtin_ia32_pternlogq512_mask((VT)(a), (VT)(b), (VT)(c), (imm), 0xFF))
 #define TERNLOG_OR(a, b, c, imm, expr) TERNLOG(a, b, c, imm)
@@ -105,8 +105,9 @@ typedef long long VT __attribute__((vector_size(64)));
 typedef uint16_t idx_t;
 
 /* Bit k of b (k < 8) -> bit 0 of byte k: replicate b into every byte, keep bit k in byte k,
- * then carry it to the byte's top bit (no carry crosses a byte) and shift it down. */
-static inline uint64_t spread8(uint64_t b)
+ * then carry it to the byte's top bit (no carry crosses a byte) and shift it down.  (unused:
+ * part 1 of a model without a head has no caller, and Clang warns about that.) */
+static inline __attribute__((unused)) uint64_t spread8(uint64_t b)
 {
     const uint64_t x = (b * 0x0101010101010101ull) & 0x8040201008040201ull;
     return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
