@@ -187,13 +187,15 @@ def _samples_file(path: Path, x: np.ndarray) -> None:
     path.write_text("\n".join("".join(map(str, row)) for row in x.astype(int)) + "\n")
 
 
-def test_example_program(outdir, graph, tmp_path):
-    """examples/c/classify links libmodel.a and classifies a file of samples."""
+def test_example_program(outdir, graph, tmp_path, c_compiler):
+    """examples/c/classify links libmodel.a and classifies a file of samples; it builds with no
+    warning from GCC or Clang."""
     if shutil.which("make") is None:
         pytest.skip("make not installed")
     exe = tmp_path / "classify"
-    subprocess.run(["make", "-s", "-C", str(EXAMPLE), f"MODEL={outdir}", f"OUT={exe}"], check=True,
-                   capture_output=True)
+    built = subprocess.run(["make", "-s", "-C", str(EXAMPLE), f"MODEL={outdir}", f"OUT={exe}", f"CC={' '.join(c_compiler)}",
+                            "CFLAGS=-O2 -std=c99 -Wall -Wextra -Wpedantic -Werror"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
     x = random_bits(graph, 300, seed=5)
     _samples_file(tmp_path / "samples.txt", x)
     res = subprocess.run([str(exe), str(tmp_path / "samples.txt"), "2"], capture_output=True, text=True, check=True)
@@ -317,15 +319,15 @@ def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide):
     assert res.returncode == 0, res.stderr[-2000:]
 
 
-def test_header_compiles_as_cpp(outdir, tmp_path):
-    """model.h is usable from C++ (extern "C")."""
-    cxx = shutil.which("c++") or shutil.which("g++")
-    if cxx is None:
-        pytest.skip("no C++ compiler")
+@pytest.mark.parametrize("cxx", ["c++", "clang++"])
+def test_header_compiles_as_cpp(outdir, tmp_path, cxx):
+    """model.h is usable from C++ (extern "C"), with no warning from GCC or Clang."""
+    if shutil.which(cxx) is None:
+        pytest.skip(f"no {cxx}")
     (tmp_path / "use.cpp").write_text('#include "model.h"\nint main() { return lgcc_n_inputs() == 21 ? 0 : 1; }\n')
     exe = tmp_path / "use"
-    subprocess.run([cxx, "-I", str(outdir), str(tmp_path / "use.cpp"), str(outdir / "libmodel.a"), "-lpthread",
-                    "-o", str(exe)], check=True)
+    subprocess.run([cxx, "-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-I", str(outdir),
+                    str(tmp_path / "use.cpp"), str(outdir / "libmodel.a"), "-lpthread", "-o", str(exe)], check=True)
     subprocess.run([str(exe)], check=True)
 
 
