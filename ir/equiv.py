@@ -145,7 +145,7 @@ def _simulate_compare(a: Graph, b: Graph, sims: tuple[Simulator, Simulator], com
     for done, (words, n_valid) in enumerate(_input_chunks(a.n_inputs, exhaustive, n_vectors, seed, chunk), 1):
         oa, ob = sims[0](words), sims[1](words)
         if compared == "bits":
-            diff = oa ^ ob
+            diff: np.ndarray = oa ^ ob  # uint64 words (numpy's stubs would type ndarray ^ ndarray as bool)
             diff[:, -1] &= np.uint64((1 << (n_valid - 64 * (diff.shape[1] - 1))) - 1)  # drop padding samples
             cols = np.flatnonzero(diff.any(axis=0))
             if cols.size:

@@ -106,7 +106,7 @@ def schedule(graph: Graph, fuse: bool = True) -> Schedule:
     by_death = np.argsort(user_death, kind="stable")
     deaths = user_death[by_death]
     n_slots = fg
-    pool = np.zeros(0, dtype=np.int64)
+    pool: np.ndarray = np.zeros(0, dtype=np.int64)
     runs = _level_runs(lv)
     freed_upto = 0
     for lo, hi in zip(runs[:-1], runs[1:]):

@@ -62,7 +62,7 @@ def schedule(graph: Graph) -> Schedule:
 
     # Last level at which each node is read; outputs and constants stay live to the end,
     # nodes nobody reads die at their own level.
-    last = np.full(graph.n_nodes, -1, dtype=np.int64)
+    last: np.ndarray = np.full(graph.n_nodes, -1, dtype=np.int64)
     np.maximum.at(last, graph.a, gate_level)
     np.maximum.at(last, graph.b, gate_level)
     last[graph.outputs] = depth + 1

@@ -87,7 +87,7 @@ def select(graph: Graph, layers: str | None = None, cone: int | None = None,
     A layer range keeps the outputs driven by its gates (none driven by an input or constant).
     """
     gates = np.ones(graph.n_gates, dtype=bool)
-    outputs = np.arange(graph.n_outputs, dtype=np.int64)
+    outputs: np.ndarray = np.arange(graph.n_outputs, dtype=np.int64)
     what = []
     if cone is not None and klass is not None:
         raise LgccError("choose either --cone or --class, not both")

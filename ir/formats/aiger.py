@@ -183,7 +183,7 @@ def from_bytes(data: bytes, where: str = "<aiger>") -> Graph:
         raise FormatError(f"{where}: the header promises more than the file holds (truncated AIGER file)")
     lines = _Lines(data, pos, where)
     if binary:
-        in_lits = 2 * np.arange(1, ni + 1, dtype=np.int64)
+        in_lits: np.ndarray = 2 * np.arange(1, ni + 1, dtype=np.int64)
         outs = lines.ints(no, 1)[:, 0]
         deltas, pos = decode_deltas(data, lines.pos, na, where)
         lhs = 2 * (ni + 1 + np.arange(na, dtype=np.int64))

@@ -196,7 +196,7 @@ def _words(data: bytes, pos: np.ndarray, length: np.ndarray) -> np.ndarray:
     n_words = (int(length.max(initial=1)) + 7) // 8
     out = np.zeros((pos.size, n_words), dtype="<u8")
     if len(data) >= 8:
-        windows = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+        windows: np.ndarray = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
     for j in range(n_words):
         rest = np.clip(length - 8 * j, 0, 8)
         at = pos + 8 * j

@@ -202,8 +202,8 @@ def _topological(dep: np.ndarray, live: np.ndarray, cov: Covers, out_tok: np.nda
     covers = np.flatnonzero(live)
     if np.all(dep[covers] < covers[:, None]):
         return covers  # file order already is one (always so for lgcc's and ABC's files)
-    src = dep[covers].reshape(-1)
-    dst = np.repeat(covers, 2)
+    src: np.ndarray = dep[covers].reshape(-1)
+    dst: np.ndarray = np.repeat(covers, 2)
     dst, src = dst[src >= 0], src[src >= 0]
     pending = np.bincount(dst, minlength=dep.shape[0])  # unresolved operands per cover
     by_src = np.argsort(src, kind="stable")

@@ -142,7 +142,7 @@ def rebuild(graph: Graph, rules: Rules = Rules()) -> RebuildResult:
         op = np.where(la & 1, _NEG_A[op], op)
         op = np.where(lb & 1, _NEG_B[op], op)
         x, y = la >> 1, lb >> 1
-        res = np.full(g.size, -1, dtype=np.int64)  # result literal; -1: a gate must be created
+        res: np.ndarray = np.full(g.size, -1, dtype=np.int64)  # result literal; -1: a gate must be created
         one_input = np.zeros(g.size, dtype=bool)  # folded to a one-input function (literal in res)
 
         if rules.fold_constants:

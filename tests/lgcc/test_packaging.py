@@ -77,7 +77,8 @@ def test_version_and_help():
 
 
 def test_console_script_exists():
-    exe = shutil.which("lgcc")
+    # this interpreter's own script first: PATH may hold another environment's (a pyenv shim)
+    exe = shutil.which("lgcc", path=str(Path(sys.executable).parent)) or shutil.which("lgcc")
     if exe is None:
         pytest.skip("the lgcc console script is not on PATH (package not installed with pip)")
     r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120)

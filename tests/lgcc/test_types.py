@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def subpackage_dirs() -> dict[str, str]:
     """Subpackage of lgcc -> its folder in the checkout, as pyproject.toml's package-dir maps them."""
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, which mypy itself needs there
+        tomllib = pytest.importorskip("tomli", reason="Python 3.10 reads TOML with tomli (installed with mypy)")
     package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
     return {name.split(".", 1)[1]: folder for name, folder in package_dir.items() if name.startswith("lgcc.")}
 
