@@ -292,8 +292,9 @@ int main(void) {
 
 
 @pytest.mark.parametrize("wide", [False, True], ids=["21_inputs", "100_inputs"])
-def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide):
-    """The engine, every entry and batch edge under ASan + UBSan (no out-of-bounds access, no UB).
+def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide, c_compiler):
+    """The engine, every entry and batch edge under ASan + UBSan (no out-of-bounds access, no UB), with
+    GCC's sanitizers and Clang's (whose C takes its own paths).
 
     21 inputs: row chunks shorter than one 64-input chunk; 100: a whole chunk plus a partial
     one read as the row's last 64 bytes (and packed rows of 13 bytes, read as their last 8),
@@ -310,7 +311,7 @@ def test_address_and_undefined_behaviour_sanitizers(outdir, tmp_path, wide):
     flags = json.loads((outdir / "model.json").read_text())["cflags"].split()
     isa_flags = [f for f in flags if f.startswith(("-m", "-DLGCC"))]
     exe = tmp_path / "drv"
-    built = subprocess.run(["cc", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+    built = subprocess.run([*c_compiler, "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                             "-DPREFETCH_MIN_BYTES=1", *isa_flags, "-I", str(outdir), str(tmp_path / "drv.c"), str(outdir / "model.c"),
                             "-lpthread", "-o", str(exe)], capture_output=True, text=True)
     if built.returncode != 0:

@@ -8,6 +8,7 @@ creates and joins (the calling thread itself is one of the call's threads and is
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -127,3 +128,69 @@ def test_every_started_thread_is_joined(tmp_path):
     assert _run(exe, 4096, 4, calls=300) == (3 * 300, 3 * 300)
     for forced in ("ebusy", "einval"):
         assert _run(exe, 4096, 4, calls=20, forced=forced) == (3 * 20, 3 * 20), forced
+
+
+RACE_DRIVER = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+#define N 5000 /* rows: many blocks on every ISA, and a partial last one */
+static uint8_t x[N * 64];
+static int32_t want[N];
+
+/* Each caller thread classifies every batch size on 3 threads (its own output) and checks it
+ * against the 1-thread result; sliced input and scores run alongside. */
+static void *caller(void *arg)
+{
+    static const size_t sizes[] = {1, 63, 64, 65, 700, 1500, N};
+    int32_t *got = malloc(N * sizeof(int32_t)), *s = malloc((size_t)N * 8 * sizeof(int32_t));
+    size_t i, k;
+    (void)arg;
+    if (got == NULL || s == NULL) return (void *)1;
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        if (lgcc_predict_bits(x, sizes[k], got, 3) || lgcc_scores_bits(x, sizes[k], s, 3)) return (void *)1;
+        for (i = 0; i < sizes[k]; i++)
+            if (got[i] != want[i]) return (void *)1;
+    }
+    free(got);
+    free(s);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t[2];
+    void *r0 = NULL, *r1 = NULL;
+    size_t i;
+    srand(1);
+    for (i = 0; i < sizeof x; i++) x[i] = (uint8_t)(rand() & 1);
+    if (lgcc_n_inputs() > 64 || lgcc_n_classes() > 8 || lgcc_predict_bits(x, N, want, 1)) return 2;
+    if (pthread_create(&t[0], NULL, caller, NULL) || pthread_create(&t[1], NULL, caller, NULL)) return 2;
+    pthread_join(t[0], &r0);
+    pthread_join(t[1], &r1);
+    puts(r0 == NULL && r1 == NULL ? "ok" : "wrong");
+    return 0;
+}
+"""
+
+
+def test_thread_sanitizer_finds_no_race(tmp_path, c_compiler):
+    """Two callers at once, each call on 3 threads (every thread started: no minimum work), prefetch
+    on: ThreadSanitizer finds no data race in the library's threads, chunk claiming and joins."""
+    graph = random_layered_graph(21, [80, 60, 40], k=4, seed=11)
+    write_library(graph, tmp_path / "lib", isa="auto", extra_flags=("-O1",))
+    flags = json.loads((tmp_path / "lib" / "model.json").read_text())["cflags"].split()
+    (tmp_path / "drv.c").write_text(RACE_DRIVER)
+    exe = tmp_path / "drv"
+    built = subprocess.run([*c_compiler, "-O1", "-g", "-std=c99", "-fsanitize=thread", "-DLGCC_MIN_THREAD_NS=0",
+                            "-DPREFETCH_MIN_BYTES=1", *[f for f in flags if f.startswith("-m")],
+                            "-I", str(tmp_path / "lib"), str(tmp_path / "drv.c"), str(tmp_path / "lib" / "model.c"),
+                            "-lpthread", "-o", str(exe)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"this compiler cannot build with ThreadSanitizer: {built.stderr.strip()[:200]}")
+    res = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TSAN_OPTIONS": "halt_on_error=1 exitcode=66"})
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
