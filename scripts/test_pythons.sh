@@ -5,8 +5,9 @@
 # Usage: scripts/test_pythons.sh PYTHON [PYTHON ...]
 #   e.g. scripts/test_pythons.sh ~/.pyenv/versions/3.{10,12,13}*/bin/python
 #
-# Each environment gets torch==2.13.0 first (the CPU build .ci/run installs; set TORCH to change
-# it), then lgcc with its test extras, as .ci/run does.  The environments live in a temporary
+# Each environment gets torch==2.13.0 first (set TORCH to change it), then lgcc with its test
+# extras, as .ci/run does.  (The package index of the machine this was written on has a CPU build
+# of it for Python 3.11 and CUDA builds for 3.10, 3.12 and 3.13; the tests need no GPU.)  The environments live in a temporary
 # folder removed at the end.  Prints one line per Python; exits 1 if any run failed.
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
