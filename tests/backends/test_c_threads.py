@@ -134,7 +134,6 @@ RACE_DRIVER = r"""
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "model.h"
 
 #define N 5000 /* rows: many blocks on every ISA, and a partial last one */
@@ -142,7 +141,7 @@ static uint8_t x[N * 64];
 static int32_t want[N];
 
 /* Each caller thread classifies every batch size on 3 threads (its own output) and checks it
- * against the 1-thread result; sliced input and scores run alongside. */
+ * against the 1-thread result; scores run alongside. */
 static void *caller(void *arg)
 {
     static const size_t sizes[] = {1, 63, 64, 65, 700, 1500, N};
