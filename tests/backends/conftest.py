@@ -23,7 +23,7 @@ def _compilers() -> list[list[str]]:
     except LgccError:
         return [["clang"]]
     clang = ["clang"]
-    same = default[1:] == [] and _resolved(default) is not None and _resolved(default) == _resolved(clang)
+    same = len(default) == 1 and _resolved(default) == _resolved(clang)  # find_compiler found default: not None
     return [default] if same else [default, clang]
 
 

@@ -7,7 +7,6 @@ creates and joins (the calling thread itself is one of the call's threads and is
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -77,16 +76,21 @@ int main(int argc, char **argv)
 BLOCK = {"portable": 64, "sse2": 128, "neon": 128, "avx2": 256, "avx512": 512}
 
 
+def _library(root, flags: tuple[str, ...] = ()) -> dict:
+    """Build the tests' model (21 inputs, 180 gates, 4 classes) into ``root/lib`` with ``flags``; its model.json."""
+    graph = random_layered_graph(21, [80, 60, 40], k=4, seed=11)
+    return write_library(graph, root / "lib", isa="auto", extra_flags=("-O1", *flags))
+
+
 def _driver(root, flags: tuple[str, ...]):
     """Build the model into ``root/lib`` with ``flags`` and the counting driver against it;
     return the driver and the library's samples per block."""
-    graph = random_layered_graph(21, [80, 60, 40], k=4, seed=11)
-    write_library(graph, root / "lib", isa="auto", extra_flags=("-O1", *flags))
+    isa = _library(root, flags)["isa"]
     (root / "drv.c").write_text(COUNTING_DRIVER)
     exe = root / "drv"
     subprocess.run(["cc", "-O1", "-std=gnu99", "-I", str(root / "lib"), str(root / "drv.c"), str(root / "lib" / "libmodel.a"),
                     "-lpthread", "-Wl,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np", "-o", str(exe)], check=True)
-    return exe, BLOCK[json.loads((root / "lib" / "model.json").read_text())["isa"]]
+    return exe, BLOCK[isa]
 
 
 def _run(exe, rows: int, threads: int, calls: int = 1, forced: str = "") -> tuple[int, int]:
@@ -179,13 +183,11 @@ int main(void)
 def test_thread_sanitizer_finds_no_race(tmp_path, c_compiler):
     """Two callers at once, each call on 3 threads (every thread started: no minimum work), prefetch
     on: ThreadSanitizer finds no data race in the library's threads, chunk claiming and joins."""
-    graph = random_layered_graph(21, [80, 60, 40], k=4, seed=11)
-    write_library(graph, tmp_path / "lib", isa="auto", extra_flags=("-O1",))
-    flags = json.loads((tmp_path / "lib" / "model.json").read_text())["cflags"].split()
+    isa_flags = [f for f in _library(tmp_path)["cflags"].split() if f.startswith(("-m", "-DLGCC"))]
     (tmp_path / "drv.c").write_text(RACE_DRIVER)
     exe = tmp_path / "drv"
     built = subprocess.run([*c_compiler, "-O1", "-g", "-std=c99", "-fsanitize=thread", "-DLGCC_MIN_THREAD_NS=0",
-                            "-DPREFETCH_MIN_BYTES=1", *[f for f in flags if f.startswith("-m")],
+                            "-DPREFETCH_MIN_BYTES=1", *isa_flags,
                             "-I", str(tmp_path / "lib"), str(tmp_path / "drv.c"), str(tmp_path / "lib" / "model.c"),
                             "-lpthread", "-o", str(exe)], capture_output=True, text=True)
     if built.returncode != 0:

@@ -902,9 +902,8 @@ static __attribute__((noinline)) int run(int in_kind, int out_kind, const void *
         return five_ERR_OVERFLOW;
     blocks = (n_samples + BLOCK - 1) / BLOCK;
     t = n_threads ? (size_t)n_threads : DEFAULT_THREADS;
-    if (t > blocks) t = blocks;
     if (t > MAX_THREADS) t = MAX_THREADS;
-    if (t > 1 && t > blocks / MIN_THREAD_BLOCKS) /* a small batch: no more threads than it keeps busy */
+    if (t > blocks / MIN_THREAD_BLOCKS) /* no more threads than the batch keeps busy (so none without a block) */
         t = blocks / MIN_THREAD_BLOCKS > 1 ? blocks / MIN_THREAD_BLOCKS : 1;
     jobs = (job_t *)calloc(t, sizeof(job_t));
     tids = (pthread_t *)calloc(t, sizeof(pthread_t));
