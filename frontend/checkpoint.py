@@ -21,7 +21,9 @@ import os
 import pickle
 import re
 import struct
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +54,11 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
     path = check_checkpoint_output(path)  # before describing a large model
     if meta is None:
         meta = dict(getattr(model, "lgcc_meta", {}) or {})
-    try:
-        json.dumps(meta)
-    except (TypeError, ValueError) as exc:
-        raise LgccError(f"checkpoint metadata must hold plain JSON values: {exc}") from None
+    if not isinstance(meta, dict):
+        raise LgccError(f"checkpoint metadata must be a dict of JSON values, not {type(meta).__name__}")
+    why = _not_json(meta)
+    if why:
+        raise LgccError(f"checkpoint metadata must hold plain JSON values: {why}")
     blob = {"format": FORMAT, "version": VERSION, "lgcc_version": __version__,
             "layers": model_spec(model), "meta": meta}
     # through a file object: torch then names the archive's folder 'archive', not after the temporary
@@ -63,6 +66,17 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         torch.save(blob, out)
     return path
+
+
+def _not_json(meta: Any) -> str | None:
+    """Why ``meta`` is not strict JSON (NaN and infinity are not: JSON parsers refuse them), else None."""
+    try:
+        json.dumps(meta, allow_nan=False)
+    except ValueError as exc:  # json says "Out of range float values are not JSON compliant"
+        return "NaN or infinity, which JSON has no value for" if "float" in str(exc) else str(exc)
+    except (TypeError, RecursionError) as exc:
+        return str(exc)
+    return None
 
 
 def _graph_not_checkpoint(path: Path) -> FormatError:
@@ -93,14 +107,18 @@ def _check_archive(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
+            if any(n.split("/")[1:2] in (["code"], ["constants.pkl"]) for n in names):  # torch.jit.save's members
+                raise FormatError(f"{path}: is a TorchScript archive (torch.jit.save), not a checkpoint; save the "
+                                  "model itself with lgcc.save(model, path)")
             if not any(n.endswith("/data.pkl") and n.count("/") == 1 for n in names):
                 if _is_lgir(path):
                     raise _graph_not_checkpoint(path)
                 raise FormatError(f"{path}: not a PyTorch checkpoint (a zip archive of other files, e.g. "
                                   f"{names[0] if names else 'nothing'!r}); check the path")
             bad = zf.testzip()
-    except ZIP_ERRORS as exc:
-        raise FormatError(f"{path}: truncated or corrupt checkpoint ({exc}); write it again with lgcc.save") from None
+    except (*ZIP_ERRORS, zlib.error, OSError) as exc:  # OSError: a seek before the start (bytes cut out)
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:80]
+        raise FormatError(f"{path}: truncated or corrupt checkpoint ({why}); write it again with lgcc.save") from None
     if bad is not None:
         raise FormatError(f"{path}: corrupt checkpoint (checksum of {bad} does not match: the file was "
                           "damaged); write it again with lgcc.save")
@@ -115,7 +133,9 @@ def _torch_load(path: Path) -> Any:
     if require_torch_file(path) == "zip":
         _check_archive(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. an odd pickle protocol byte: the file is judged below, not warned of
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # a byte the weights-only unpickler takes for no opcode it reads: damage, or a pickle protocol other
         # than torch.save's default 2 (these are not pickled objects, and saying so would mislead)
@@ -150,11 +170,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     check_spec(blob.get("layers"), where=str(path))
     if not isinstance(blob.get("meta", {}), dict):
         raise FormatError(f"{path}: checkpoint metadata is not a dict; write it again with lgcc.save")
-    try:
-        json.dumps(blob.get("meta", {}))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise FormatError(f"{path}: checkpoint metadata must hold plain JSON values ({exc}); "
-                          "write it again with lgcc.save") from None
+    why = _not_json(blob.get("meta", {}))
+    if why:
+        raise FormatError(f"{path}: checkpoint metadata must hold plain JSON values ({why}); "
+                          "write it again with lgcc.save")
     return blob
 
 

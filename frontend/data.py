@@ -26,6 +26,8 @@ from lgcc.ir.errors import LgccError
 BUNDLED = ("digits", "breast-cancer", "iris", "wine", "mnist5k")
 #: Seed of the fixed train/test split.
 SPLIT_SEED = 0
+#: The arrays a user ``.npz`` may hold: features and labels, and optionally a test set of its own.
+NPZ_ARRAYS = ("X", "y", "X_test", "y_test")
 
 
 @dataclass
@@ -116,20 +118,53 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float,
 
 
 def _features(arrays: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
-    """``arrays[key]`` as float32 rows (N, F), or a one-line error for empty or non-numeric data."""
+    """``arrays[key]`` as float32 rows (N, F), or a one-line error for empty, non-numeric or non-finite data."""
     x = arrays[key]
     if x.dtype.kind in "cmM":  # complex would silently lose its imaginary part; dates are not features
         raise LgccError(f"{path}: {key} is not real numbers (dtype {x.dtype}); expected numbers of shape (N, F)")
     if x.ndim < 1 or x.size == 0:
         raise LgccError(f"{path}: {key} holds no samples (shape {x.shape}); expected (N, F) with N, F >= 1")
-    try:
-        return x.reshape(len(x), -1).astype(np.float32)
-    except ValueError:
-        raise LgccError(f"{path}: {key} is not numeric (dtype {x.dtype}); expected numbers of shape (N, F)") from None
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing cast is reported below, not warned about
+        try:
+            rows = x.reshape(len(x), -1).astype(np.float32)
+        except ValueError:
+            raise LgccError(f"{path}: {key} is not numeric (dtype {x.dtype}); "
+                            "expected numbers of shape (N, F)") from None
+        if np.all(np.isfinite(rows)):
+            return rows
+        wide = x if x.dtype.kind == "f" else x.astype(np.float64)  # text "1e300" turned into numbers
+        if not np.all(np.isfinite(wide)):
+            raise LgccError(f"{path}: {key} contains NaN or infinity")
+        largest = np.format_float_scientific(np.max(np.abs(wide)), precision=2, unique=False)
+    raise LgccError(f"{path}: {key} holds values beyond the float32 range (largest magnitude {largest}, "
+                    f"float32 stops at {np.finfo(np.float32).max:.2e}); scale the features down")
+
+
+def _labels(arrays: dict[str, np.ndarray], key: str, path: Path, n: int, rows_key: str) -> np.ndarray:
+    """``arrays[key]`` as one label per row of ``rows_key`` (N,); an (N, 1) column is read as (N,).
+
+    Any other shape is refused: flattening a (N/2, 2) array would pair labels with the wrong rows.
+    """
+    y = arrays[key]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (n,):
+        raise LgccError(f"{path}: {key} has shape {arrays[key].shape}; expected ({n},), "
+                        f"one label per row of {rows_key}")
+    return y
+
+
+def _loose(name: str) -> str:
+    """``name`` without case, ``_`` or ``-``: how a misspelt array name (``x_test``, ``Xtest``) is recognized."""
+    return name.lower().replace("_", "").replace("-", "")
 
 
 def _npz(path: Path) -> Dataset:
-    """A user file with ``X`` (N, F...) and ``y`` (N,); optional ``X_test``/``y_test`` replace the split."""
+    """A user file with ``X`` (N, F...) and ``y`` (N,); optional ``X_test``/``y_test`` replace the split.
+
+    Other arrays are ignored, but a misspelt name of these (``x_test``) is refused: it would
+    otherwise silently report accuracy on the internal split instead of the user's test set.
+    """
     if not path.is_file():
         raise LgccError(f"{path}: no such file (expected a dataset name from {', '.join(BUNDLED)} or an .npz)")
     if not zipfile.is_zipfile(path):  # else numpy's message speaks of pickles
@@ -141,9 +176,20 @@ def _npz(path: Path) -> Dataset:
         raise LgccError(f"{path}: not a readable .npz file ({str(exc).splitlines()[0]})") from None
     if "X" not in arrays or "y" not in arrays:
         raise LgccError(f"{path}: needs arrays 'X' (features) and 'y' (labels), found {sorted(arrays)}")
-    x, y = _features(arrays, "X", path), arrays["y"].reshape(-1)
-    if "X_test" in arrays and "y_test" in arrays:
-        xt, yt = _features(arrays, "X_test", path), arrays["y_test"].reshape(-1)
+    like = {_loose(k): k for k in NPZ_ARRAYS}
+    misspelt = sorted(k for k in arrays if k not in NPZ_ARRAYS and _loose(k) in like)
+    if misspelt:
+        raise LgccError(f"{path}: array {misspelt[0]!r} is not read: did you mean {like[_loose(misspelt[0])]!r}? "
+                        "(the arrays are X and y, optionally with a test set X_test and y_test)")
+    if ("X_test" in arrays) != ("y_test" in arrays):
+        given, missing = ("X_test", "y_test") if "X_test" in arrays else ("y_test", "X_test")
+        raise LgccError(f"{path}: has {given} but no {missing}; give both for a test set of your own, "
+                        "or neither for a fixed 80/20 split of X and y")
+    x = _features(arrays, "X", path)
+    y = _labels(arrays, "y", path, len(x), "X")
+    if "X_test" in arrays:
+        xt = _features(arrays, "X_test", path)
+        yt = _labels(arrays, "y_test", path, len(xt), "X_test")
         if xt.shape[1:] != x.shape[1:]:
             raise LgccError(f"{path}: X_test has {xt.shape[1]} features, X has {x.shape[1]}")
         n, m = len(x), len(xt)

@@ -87,6 +87,8 @@ def _fail(where: str, what: str) -> NoReturn:
 
 #: Largest layer width: graph node ids are int32, after the two constants.
 MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
+#: The largest float32: thresholds are lowered to float32 (features are compared in float32).
+F32_MAX = float(torch.finfo(torch.float32).max)
 
 
 def _shown(v: object) -> str:
@@ -128,7 +130,7 @@ def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
     if not isinstance(specs, list) or not specs:
         _fail(where, "has no layers")
     width: int | None = None  # current feature width, None until known
-    seen_logic = seen_head = False
+    seen_logic = seen_head = seen_thresholds = False
     n_inputs = n_gates = 0  # of the graph the model lowers to
     for i, s in enumerate(specs):
         kind = s.get("kind") if isinstance(s, dict) else None
@@ -152,7 +154,11 @@ def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
                 _fail(at, f"feature indices outside 0..{n_feat - 1}")
             if not thr.is_floating_point() or not bool(torch.isfinite(thr).all()):
                 _fail(at, "thresholds must be finite floats")
-            width = int(feat.numel())
+            if thr.numel() and float(thr.abs().max()) > F32_MAX:  # lowered to float32, as features are compared
+                _fail(at, f"thresholds must be within float32's range (+-{F32_MAX:.4g}), got {float(thr.abs().max()):.4g}")
+            if seen_thresholds:
+                _fail(at, "is a second Thresholds layer; a model has one input encoding at most")
+            width, seen_thresholds = int(feat.numel()), True
         elif kind == "logic":
             in_dim, out_dim = _number(s, "in_dim", at, integer=True), _number(s, "out_dim", at, integer=True)
             if not (1 <= in_dim <= MAX_WIDTH and 1 <= out_dim <= MAX_WIDTH):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -144,7 +145,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except (OSError, RuntimeError) as exc:  # RuntimeError: torch.save's, around the OSError
+            full = _out_of_space(exc)
+            if full is None:
+                raise
+            raise LgccError(f"{path}: could not be written ({full}); free some space and run again") from None
         # mkstemp creates the file 0600; give it the mode open() would (the existing file's, else
         # 0666 - umask), once written (a read-only mode set before would stop the writer); best
         # effort: a file system without modes keeps what it has
@@ -154,6 +161,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: errno values that say the disk (or the user's quota, or the file size limit) is full.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _out_of_space(exc: BaseException) -> str | None:
+    """The reason when ``exc`` or an exception it was raised from is a full disk, quota or size limit, else None."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _FULL:
+            return os.strerror(e.errno)
+        e = e.__cause__ or e.__context__
+    return None
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:

@@ -54,8 +54,9 @@ def _field(d: Any, key: str, kind: type, what: str) -> Any:
         if np.dtype(kind).kind == "i" and arr.size and (np.any(arr != np.trunc(arr))
                                                        or np.abs(arr.astype(np.float64)).max() >= 2**62):
             raise ValueError
-        return arr.astype(kind)
-    except (TypeError, ValueError, OverflowError):
+        with np.errstate(over="raise", invalid="raise"):  # e.g. 1e39 as float32: an error, not a warning
+            return arr.astype(kind)
+    except (TypeError, ValueError, OverflowError, FloatingPointError):
         raise GraphError(f"{what}: field '{key}' has a bad value {str(value)[:40]!r}") from None
 
 
@@ -262,8 +263,8 @@ class Graph:
                     or ly[-1] != n or np.any(np.diff(ly) < 0)):
                 raise GraphError(f"layers must be non-decreasing gate boundaries from 0 to {n}")
         try:
-            json.dumps(self.meta)
-        except (TypeError, ValueError) as exc:
+            json.dumps(self.meta, allow_nan=False)  # NaN and infinity are not JSON: parsers refuse them
+        except (TypeError, ValueError, RecursionError) as exc:
             raise GraphError(f"meta must hold plain JSON values: {exc}") from None
         return self
 

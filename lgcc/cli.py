@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if sys.stdout is None:  # started with stdout closed ('>&-'): refused before any work, not after it
+        sys.stderr.write("lgcc: error: standard output is closed; redirect it to a file or /dev/null\n")
+        return EXIT_USAGE
     with _cleanup_on_sigterm():
         return _run(args)
 

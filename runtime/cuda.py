@@ -22,6 +22,7 @@ from lgcc.ir.errors import LgccError
 
 from .dlname import fresh_name
 from .elf import elf_problem
+from .model import class_labels_problem
 
 if TYPE_CHECKING:
     import torch
@@ -104,6 +105,10 @@ class CudaModel:
                 raise ValueError(f"prefix {prefix!r} is not a C identifier")
         except (KeyError, TypeError, ValueError) as exc:
             raise LgccError(f"{meta_path} is damaged (field {exc}); recompile the model with this lgcc") from None
+        problem = class_labels_problem(self.class_labels, self.k)
+        if problem:
+            raise LgccError(f"{meta_path}: {problem} (model.json was modified); "
+                            "rebuild with lgcc compile --target cuda --build")
         problem = elf_problem(lib_path, "lgcc compile --target cuda --build")  # dlopen of a truncated one: SIGBUS
         if problem:
             raise LgccError(f"{lib_path}: {problem}")

@@ -1,7 +1,10 @@
 """``CompiledModel``: a C library built by ``lgcc compile --target c``, called through cffi.
 
-cffi's ABI mode needs no compiler at load time: the declarations come from
-``model.json`` (the same text as the API block of ``model.h``).  Every argument
+cffi's ABI mode needs no compiler at load time: the declarations are rendered
+from the template of ``model.h``'s API block for the prefix in ``model.json``
+(the library's C API version is checked to be this lgcc's).  ``model.json``'s own
+copy (``cdef``, for other tools) is not read: the signatures decide how memory is
+passed, so text from a file that may have been edited is never trusted.  Every argument
 is checked in Python before the call, so wrong shapes, dtypes or libraries raise
 :class:`RuntimeModelError` instead of crashing; the C side checks again.
 """
@@ -55,6 +58,15 @@ def _as_numpy(x: Any) -> np.ndarray:
     return x
 
 
+def _is_cuda_sources(meta: Path) -> bool:
+    """Whether ``meta`` is the model.json of ``lgcc compile --target cuda`` (read only to word an error)."""
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == "lgcc-cuda"
+
+
 def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
     path = Path(path)
     if path.is_dir():
@@ -62,9 +74,14 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
     else:  # a library saved by CompiledLogicNet.compile keeps its model.json as NAME.json beside it
         lib = path
         meta = path.with_suffix(".json") if path.with_suffix(".json").is_file() else path.with_name("model.json")
-    if not lib.is_file():
+    if not lib.is_file() or lib.suffix == ".json":
         if (lib.parent / "libmodel_cuda.so").is_file():  # what `lgcc compile --target cuda --build` leaves
             raise RuntimeModelError(f"{lib.parent} holds a CUDA model: load it with lgcc.runtime.load_cuda")
+        if _is_cuda_sources(lib.parent / "model.json"):  # `lgcc compile --target cuda` without --build
+            raise RuntimeModelError(f"{lib.parent} holds CUDA sources but no library: build it with 'lgcc compile "
+                                    f"MODEL --target cuda --build -o {lib.parent}' (needs nvcc), then load it "
+                                    "with lgcc.runtime.load_cuda")
+    if not lib.is_file():
         raise RuntimeModelError(f"{lib}: no such library (expected the output folder of 'lgcc compile --target c')")
     if not meta.is_file() and lib.suffix != ".so":
         raise RuntimeModelError(f"{lib}: not a compiled model; give the output folder of "
@@ -73,6 +90,34 @@ def _find_files(path: str | os.PathLike) -> tuple[Path, Path]:
         raise RuntimeModelError(f"{meta}: missing; it is written beside libmodel.so by 'lgcc compile --target c' "
                                 f"(a library saved by CompiledLogicNet.compile keeps it as {lib.stem}.json)")
     return lib, meta
+
+
+def _declarations(meta_path: Path, prefix: Any) -> str:
+    """The cffi declarations of this lgcc's C API for ``prefix`` (model.json's ``cdef`` is not trusted)."""
+    from lgcc.backends import check_c_prefix
+    from lgcc.backends.c.render import COptions
+    from lgcc.backends.c.render import cdef as render_cdef
+
+    try:
+        return render_cdef(COptions(prefix=check_c_prefix(prefix)))
+    except (LgccError, TypeError):  # TypeError: a prefix that is not text
+        raise RuntimeModelError(f"{meta_path}: prefix {prefix!r:.40} cannot name C symbols (model.json was "
+                                "modified); rebuild with lgcc compile --target c") from None
+
+
+def class_labels_problem(labels: Any, n_classes: int) -> str | None:
+    """Why ``labels`` is not a model.json ``class_labels`` for ``n_classes`` classes, or None where it is.
+
+    The writers (:meth:`lgcc.ir.Graph.class_labels`) store None or one JSON scalar per class;
+    anything else would hand the user a wrong label for a predicted index.
+    """
+    if labels is None:
+        return None
+    if not isinstance(labels, list) or not all(isinstance(v, (str, int, float, bool)) for v in labels):
+        return f"class_labels {labels!r:.40} is not a list of one label (text or number) per class"
+    if len(labels) != n_classes:
+        return f"class_labels names {len(labels)} classes, the model has {n_classes}"
+    return None
 
 
 class CompiledModel:
@@ -86,7 +131,7 @@ class CompiledModel:
         lib_path, meta_path = _find_files(path)
         try:
             self.meta: dict[str, Any] = json.loads(meta_path.read_text())
-            prefix, cdef = self.meta["prefix"], self.meta["cdef"]
+            prefix = self.meta["prefix"]
         except (ValueError, KeyError, TypeError, OSError) as exc:  # TypeError: JSON that is not an object
             raise RuntimeModelError(f"{meta_path}: not a model.json of lgcc's C target ({exc}); "
                                     "recompile the model") from None
@@ -98,11 +143,7 @@ class CompiledModel:
             raise RuntimeModelError(f"{lib_path}: built for {isa}, which this machine cannot run; "
                                     "recompile with --isa auto or --isa portable")
         self.ffi = cffi.FFI()
-        try:
-            self.ffi.cdef(cdef)
-        except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
-            raise RuntimeModelError(f"{meta_path}: corrupt C declarations ({str(exc).splitlines()[0]}); "
-                                    "recompile the model") from None
+        self.ffi.cdef(_declarations(meta_path, prefix))
         problem = elf_problem(lib_path, "lgcc compile --target c")  # dlopen of a truncated one: SIGBUS
         if problem:
             raise RuntimeModelError(f"{lib_path}: {problem}")
@@ -137,6 +178,10 @@ class CompiledModel:
         self.tau = self.meta.get("tau")
         #: The user's label of each class index (``lgcc train`` records them), else None.
         self.class_labels: list | None = self.meta.get("class_labels")
+        problem = class_labels_problem(self.class_labels, self.n_classes)
+        if problem:
+            raise RuntimeModelError(f"{meta_path}: {problem} (model.json was modified); "
+                                    "rebuild with lgcc compile --target c")
         self.isa = isa
         self.path = lib_path
 

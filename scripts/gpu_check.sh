@@ -16,10 +16,10 @@
 # Time limits (sum < 8 min): tests 220 s, CUDA backend benchmark 180 s, training benchmark 60 s.
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT" || exit 2
 PY="${PYTHON:-python3}"
 SUMMARY="${1:-${OUT:-.}/gpu_check.json}"
-case "$SUMMARY" in /*) ;; *) SUMMARY="$PWD/$SUMMARY" ;; esac
+case "$SUMMARY" in /*) ;; *) SUMMARY="$PWD/$SUMMARY" ;; esac  # relative to where it was started
+cd "$ROOT" || exit 2
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 START=$(date +%s)

@@ -38,7 +38,7 @@ GCC_FLAGS = ("-fno-tree-loop-vectorize",)
 
 
 def find_compiler(cc: str | None) -> list[str]:
-    """The compiler command (``--cc``, else ``$CC``, else ``cc``/``gcc``), or a clear error."""
+    """The compiler command (``--cc``, else ``$CC``, else the first of ``cc``, ``gcc``, ``clang``), or a clear error."""
     spec = cc or os.environ.get("CC") or ""
     try:
         words = shlex.split(spec) if spec else []

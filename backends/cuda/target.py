@@ -56,6 +56,8 @@ def compile_target(graph: Graph, outdir: str | Path, args: argparse.Namespace) -
     """Render (and with ``--build`` compile) ``graph`` into ``outdir``; return a summary."""
     prefix = getattr(args, "prefix", None) or DEFAULT_PREFIX
     arch = parse_arch(getattr(args, "arch", DEFAULT_ARCH))
+    if getattr(args, "arch", DEFAULT_ARCH) != DEFAULT_ARCH and not getattr(args, "build", False):
+        raise LgccError("--arch names the GPUs that --build compiles for; add --build (or leave --arch out)")
     limit = getattr(args, "straight_max_gates", STRAIGHT_MAX_GATES)
     if limit < 0:
         raise LgccError(f"--straight-max-gates must be >= 0 (0: gate tables only), got {limit}")

@@ -79,10 +79,11 @@ def run_flow(outdir: str | Path, flow: str = "generic", timeout: float | None = 
                               text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise WorkFailed(f"yosys {script} did not finish within {timeout} s") from None
+    finally:  # also when Yosys fails or the run is killed: the next compile into outdir removes what it wrote
+        record_files(outdir, [name for name in (log.name, stat_file) if (outdir / name).is_file()])
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise WorkFailed(f"yosys {script} failed: {lines[-1] if lines else 'exit %d' % proc.returncode}")
-    record_files(outdir, [log.name, stat_file])  # the next compile into outdir removes them unless it reports too
     stat = json.loads((outdir / stat_file).read_text())
     cells = stat.get("design", {}).get("num_cells_by_type", {})
     return {"flow": flow, **summarize(cells, log.read_text(errors="replace"))}

@@ -29,3 +29,9 @@ def require_file(path: str | os.PathLike) -> Path:
     if not path.is_file():
         raise FormatError(f"{path}: not a regular file")
     return path
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a one-line error message: cut to ``limit`` characters, line breaks and
+    other control characters escaped (a CR or U+2028 would otherwise cut the message short)."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")

@@ -24,7 +24,7 @@ from ..errors import FormatError
 from ..fileio import atomic_path
 from ..gates import AIG_COST, DEPENDS_A, DEPENDS_B, IS_BINARY, IS_CONST, IS_XOR, NEG_A, NEG_B, TRUTH
 from ..graph import FIRST_INPUT, Graph
-from . import require_file
+from . import require_file, shown
 from .aiger_encode import decode_deltas, encode_deltas, int_lines, parse_int_lines
 from .annotation import TAG, annotation_text, apply_annotation, parse_annotation
 
@@ -164,9 +164,9 @@ def _header(data: bytes, where: str) -> tuple[bool, list[int], int]:
     try:
         fields = [int(v) for v in line[1:]]
     except ValueError:
-        raise FormatError(f"{where}:1: bad AIGER header '{' '.join(line)}'") from None
+        raise FormatError(f"{where}:1: bad AIGER header {shown(' '.join(line), 60)}") from None
     if len(fields) < 5 or min(fields) < 0:
-        raise FormatError(f"{where}:1: bad AIGER header '{' '.join(line)}' (need M I L O A)")
+        raise FormatError(f"{where}:1: bad AIGER header {shown(' '.join(line), 60)} (need M I L O A)")
     if fields[2]:
         raise FormatError(f"{where}:1: {fields[2]} latches: sequential AIGER is not supported")
     if any(fields[5:]):
@@ -231,6 +231,7 @@ class _Lines:
             raise FormatError(f"{self.where}: the last line is cut short (truncated AIGER file)")
         text = rest.decode("utf-8", errors="replace").split("\n")
         for k, line in enumerate(text):
+            line = line.removesuffix("\r")  # CR LF line ends (Windows): the CR belongs to no name
             if line == "c":
                 for comment in text[k + 1:]:
                     note = parse_annotation(comment, self.where) or note
@@ -244,7 +245,7 @@ class _Lines:
                     raise FormatError(f"{self.where}: symbol '{kind}' refers to a missing {kind[0]}-put")
                 names[kind[0]][idx] = symbol
             elif kind[:1] not in ("l", "b", "c", "j", "f"):
-                raise FormatError(f"{self.where}: unexpected data after the AIGER body: '{line[:40]}'")
+                raise FormatError(f"{self.where}: unexpected data after the AIGER body: {shown(line)}")
         return names, note
 
 
@@ -257,16 +258,21 @@ def _build(m: int, in_lits: np.ndarray, outs: np.ndarray, ands: np.ndarray, wher
         raise FormatError(f"{where}: an input or AND output literal is odd or constant")
     top = max(int(in_lits.max(initial=0)), int(ands.max(initial=0)), int(outs.max(initial=0))) // 2
     if top > m:
-        raise FormatError(f"{where}: literal of variable {top} exceeds the header's maximum M={m}")
-    node = np.full(top + 1, -1, dtype=np.int64)  # sized by the literals present, not by the header's M
+        raise FormatError(f"{where}: literal of variable {top} exceeds the header's maximum M={m} "
+                          f"(literals go up to 2M+1 = {2 * m + 1})")
+    original = None  # AIGER number of each variable, where they are renumbered
+    if top > 2 * (ni + outs.size + ands.size) + 64:
+        # ASCII AIGER may use any variable up to M, and a 50-byte file can name variable 10^17:
+        # arrays indexed by variable must be sized by the literals present, not by the largest one
+        in_lits, outs, ands, original = _renumber(in_lits, outs, ands)
+        top = original.size - 1
+    node = np.full(top + 1, -1, dtype=np.int64)
     node[0] = 0
-    defined = np.zeros(top + 1, dtype=np.int64)
-    np.add.at(defined, in_lits // 2, 1)
-    np.add.at(defined, ands[:, 0] // 2, 1)
+    defined = np.bincount(np.concatenate([in_lits // 2, ands[:, 0] // 2]), minlength=top + 1)
     if defined.max(initial=0) > 1:
-        raise FormatError(f"{where}: variable {int(np.argmax(defined))} is defined twice")
+        raise FormatError(f"{where}: variable {_aiger_var(int(np.argmax(defined)), original)} is defined twice")
     node[in_lits // 2] = FIRST_INPUT + np.arange(ni)
-    order = _and_order(ands, top, where)
+    order = _and_order(ands, top, where, original)
     ands = ands[order]
     node[ands[:, 0] // 2] = FIRST_INPUT + ni + np.arange(na)
     for col in (1, 2):
@@ -279,7 +285,23 @@ def _build(m: int, in_lits: np.ndarray, outs: np.ndarray, ands: np.ndarray, wher
                              (outs & 1).astype(bool)).verify()
 
 
-def _and_order(ands: np.ndarray, top: int, where: str) -> np.ndarray:
+def _renumber(in_lits: np.ndarray, outs: np.ndarray,
+              ands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The literals over the variables they use numbered 0..K-1 in order (the constant stays 0, an AND
+    still reads smaller variables than its own), and each new variable's original number."""
+    ni, no = in_lits.shape[0], outs.shape[0]
+    lits = np.concatenate([np.zeros(1, dtype=np.int64), in_lits, outs, ands.reshape(-1)])
+    original, var = np.unique(lits // 2, return_inverse=True)
+    lits = 2 * var.reshape(-1) + (lits & 1)
+    return lits[1:1 + ni], lits[1 + ni:1 + ni + no], lits[1 + ni + no:].reshape(-1, 3), original
+
+
+def _aiger_var(var: int, original: np.ndarray | None) -> int:
+    """The variable's number in the file (``original`` maps renumbered variables back)."""
+    return var if original is None else int(original[var])
+
+
+def _and_order(ands: np.ndarray, top: int, where: str, original: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ANDs in topological order; FormatError on a cycle (vectorized level by level)."""
     na = ands.shape[0]
     if na == 0:
@@ -298,6 +320,6 @@ def _and_order(ands: np.ndarray, top: int, where: str) -> np.ndarray:
             break
         level[ready] = step
     if np.any(level < 0):
-        bad = int(lhs[np.flatnonzero(level < 0)[0]])
+        bad = _aiger_var(int(lhs[np.flatnonzero(level < 0)[0]]), original)
         raise FormatError(f"{where}: combinational cycle through AND variable {bad}")
     return np.argsort(level, kind="stable")

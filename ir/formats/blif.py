@@ -37,6 +37,8 @@ from .annotation import TAG, annotation_text
 
 #: The on-set cube lines of each gate, derived from the truth table.
 _CUBES = tuple("".join(f"{a}{b} 1\n" for c, (a, b) in enumerate(CASES) if TRUTH[g, c]) for g in range(16))
+#: The UTF-8 byte-order mark some Windows editors put first.
+_BOM = b"\xef\xbb\xbf"
 
 
 #: Gates written per chunk: a file of millions of gates is written out piece by piece.
@@ -113,10 +115,15 @@ def read(path: str | os.PathLike) -> Graph:
     graph = blif_fast.from_bytes(data, str(path))
     if graph is not None:
         return graph
+    body = data.removeprefix(_BOM)  # a byte-order mark (Windows editors) is dropped
     try:
-        text = data.decode("utf-8-sig")  # -sig: a byte-order mark (Windows editors) is dropped
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a BLIF file (binary data)") from None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Names are not decoded by guess (Latin-1?): they become meta and C/Verilog names, and
+        # a wrong guess would change them silently.  Say where, which serves binary files too.
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise FormatError(f"{path}:{line}: not UTF-8 text (byte 0x{body[exc.start]:02x}): not a BLIF file, "
+                          "or one in another encoding (save it as UTF-8)") from None
     return blif_parse.from_text(text, str(path))
 
 

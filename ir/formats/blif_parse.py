@@ -38,6 +38,12 @@ _UNSUPPORTED = {
 }
 
 
+def _is_register_cell(model: str) -> bool:
+    """Whether a ``.subckt`` model is one of Yosys's internal flip-flop or latch cells (``$_DFF_P_``,
+    ``$_SDFF_PN0_``, ``$_DLATCH_N_``, ...), which ``write_blif`` writes for registers."""
+    return model.startswith("$_") and any(kind in model for kind in ("DFF", "LATCH", "SR_"))
+
+
 class Unhandled(Exception):
     """Raised by :func:`parse_lines` in directives-only mode for a line it cannot place alone.
 
@@ -137,6 +143,9 @@ def parse_lines(lines: list[tuple[int, str]], where: str, directives_only: bool 
             current = _open_cover(net, head, tokens, number, where)
         elif head == ".end":
             net.end_line = number
+        elif head == ".subckt" and len(tokens) > 1 and _is_register_cell(tokens[1]):
+            raise FormatError(f"{where}:{number}: .subckt {tokens[1]}: a register (sequential cell) is not "
+                              "supported (lgcc reads combinational .names netlists; synthesize without registers)")
         elif head in _UNSUPPORTED:
             raise FormatError(f"{where}:{number}: {head}: {_UNSUPPORTED[head]} are not supported "
                               "(lgcc reads combinational .names netlists)")

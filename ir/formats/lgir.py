@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import tokenize
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +43,14 @@ _CONVERTED = ("layers", "enc_feature", "enc_threshold")
 _MAX_HEADER = 64 << 20
 #: Timestamp of every member: a fixed one, so the same graph gives the same bytes at any time.
 _DATE_TIME = (1980, 1, 1, 0, 0, 0)
+#: What numpy's ``.npy`` header parsing raises for a malformed header (the header is at most
+#: 10,000 characters, so none of these stands for a machine out of memory): ValueError for a bad
+#: magic, length, dictionary or dtype; TypeError for an unhashable key; SyntaxError and
+#: tokenize.TokenError from its fallback tokenizer (an unclosed bracket or string, bad indentation);
+#: MemoryError and RecursionError from Python's parser on operators nested thousands deep.
+_NPY_HEADER_ERRORS = (ValueError, TypeError, SyntaxError, tokenize.TokenError, MemoryError, RecursionError)
+#: Longest reason from numpy quoted in a message (numpy's own quote the whole header).
+_MAX_REASON = 80
 
 
 def _lgcc_version() -> str:
@@ -91,7 +101,7 @@ def read(path: str | os.PathLike) -> Graph:
     try:
         return _assemble(header, arrays).verify()
     except (GraphError, KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise FormatError(f"{path}: corrupt .lgir file: {exc}") from None
+        raise FormatError(f"{path}: corrupt .lgir file: {_reason(exc, 160)}") from None
 
 
 def _read_header(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
@@ -106,6 +116,8 @@ def _read_header(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
         header = json.loads(zf.read(HEADER).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise FormatError(f"{path}: corrupt .lgir header (not JSON)") from None
+    except ValueError:  # Python refuses to convert integers of more than 4300 digits
+        raise FormatError(f"{path}: corrupt .lgir header (a number of thousands of digits)") from None
     if not isinstance(header, dict) or header.get("magic") != MAGIC:
         raise FormatError(f"{path}: not an .lgir file (bad magic in {HEADER})")
     version = header.get("format_version")
@@ -136,11 +148,17 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
     # typeshed types ZipFile.open as IO[bytes]; in read mode it is a ZipExtFile, which has readinto
     with cast(zipfile.ZipExtFile, zf.open(info)) as f:
         try:
-            version = np.lib.format.read_magic(f)
-            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = reader(f)
-        except ValueError as exc:  # not a .npy header
-            raise FormatError(f"{path}: corrupt .lgir file (array '{name}': {exc})") from None
+            with warnings.catch_warnings():
+                # numpy warns when a header needs its Python 2 parser (``(60L,)``): the header is
+                # then valid, and a warning would be a second line on stderr
+                warnings.simplefilter("ignore", UserWarning)
+                version = np.lib.format.read_magic(f)
+                reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = reader(f)
+        except _NPY_HEADER_ERRORS as exc:  # not a .npy header
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}': bad .npy header: "
+                              f"{_reason(exc)})") from None
         if dtype.hasobject:
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}' holds Python objects; refused)")
         want = np.dtype(_DTYPES[name])
@@ -148,7 +166,10 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has dtype {dtype.str}, expected "
                               f"{want.str}; write it with lgcc.ir.formats.lgir.write)")
         if len(shape) != 1:
-            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has shape {shape}, expected 1-D)")
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has shape {str(shape)[:40]}, "
+                              "expected 1-D)")
+        if shape[0] < 0:
+            raise FormatError(f"{path}: corrupt .lgir file (array '{name}' has a negative length)")
         nbytes = shape[0] * dtype.itemsize
         if nbytes > info.file_size:  # checked before allocating, so a lying header cannot exhaust memory
             raise FormatError(f"{path}: corrupt .lgir file (array '{name}' is larger than its member)")
@@ -158,17 +179,32 @@ def _read_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
     arr = np.frombuffer(buf, dtype=dtype)
     if dtype == want:
         return arr
-    converted = arr.astype(want)
+    with np.errstate(over="ignore"):  # float64 values past float32 become inf: refused below, with no warning
+        converted = arr.astype(want)
+    overflow = np.isfinite(arr) & ~np.isfinite(converted) if want.kind == "f" else None
+    if overflow is not None and overflow.any():
+        value = float(arr[overflow][0])
+        raise FormatError(f"{path}: corrupt .lgir file (array '{name}' holds {value:g}, beyond float32 range)")
     if not np.array_equal(converted, arr, equal_nan=True):  # e.g. feature ids past int32, float64 thresholds
         raise FormatError(f"{path}: corrupt .lgir file (array '{name}' does not fit dtype {want.str})")
     return converted
 
 
+def _reason(exc: BaseException, limit: int = _MAX_REASON) -> str:
+    """Why numpy refused a ``.npy`` header, or the graph its arrays: one line of at most ``limit``
+    characters (numpy quotes the whole header, a graph error a number of any length)."""
+    if isinstance(exc, (MemoryError, RecursionError)):
+        return "nested too deeply"
+    text = str(exc.args[0] if isinstance(exc, tokenize.TokenError) and exc.args else exc)
+    text = " ".join(text.split()) or type(exc).__name__  # split(): every line break, CR and U+2028 too
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _count(where: dict[str, Any], key: str, what: str) -> int:
     """A non-negative integer field of the header, else ValueError naming it."""
     value = where.get(key)
-    if type(value) is not int or value < 0:
-        raise ValueError(f"{what} '{key}' must be a non-negative integer, got {str(value)[:40]!r}")
+    if type(value) is not int or not 0 <= value < 1 << 63:
+        raise ValueError(f"{what} '{key}' must be a non-negative 64-bit integer, got {str(value)[:40]!r}")
     return value
 
 

@@ -93,10 +93,12 @@ def test_bad_options_fail_cleanly_and_leave_no_files(tmp_path, monkeypatch):
         compile_target(graph, tmp_path / "b", _args(arch="sm_80,volta"))
     with pytest.raises(LgccError, match="--straight-max-gates must be >= 0"):
         compile_target(graph, tmp_path / "d", _args(straight_max_gates=-1))
+    with pytest.raises(LgccError, match="--arch names the GPUs that --build compiles for; add --build"):
+        compile_target(graph, tmp_path / "e", _args(arch="sm_90"))  # was accepted and did nothing
     monkeypatch.setattr(build, "nvcc_path", lambda: None)
     with pytest.raises(LgccError, match="nvcc was not found"):
         compile_target(graph, tmp_path / "c", _args(build=True))
-    for sub in ("a", "b", "c", "d"):
+    for sub in ("a", "b", "c", "d", "e"):
         assert not (tmp_path / sub).exists() or not any((tmp_path / sub).iterdir())
 
 

@@ -13,7 +13,7 @@ import pytest
 from lgcc.backends.verilog import VerilogOptions, render, write_files
 from lgcc.backends.verilog import yosys as yosys_mod
 from lgcc.cli import main
-from lgcc.ir.errors import LgccError
+from lgcc.ir.errors import LgccError, WorkFailed
 from lgcc.ir.graph import Head
 from lgcc.ir.random import random_layered_graph
 
@@ -88,3 +88,18 @@ def test_report_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(yosys_mod.shutil, "which", lambda name: None)
     with pytest.raises(LgccError, match="yosys is not installed"):
         yosys_mod.run_flow(tmp_path)
+
+
+def test_a_failed_or_killed_synthesis_leaves_its_log_listed(tmp_path, monkeypatch):
+    """The log of a Yosys run that failed or was killed was not in model.json, so no later compile removed it."""
+    graph = random_layered_graph(4, [6, 4], k=2, seed=1)
+    out = _write(graph, tmp_path / "v")
+    fake = tmp_path / "yosys"
+    fake.write_text("#!/bin/sh\necho 'half a log' > \"$3\"\necho 'ERROR: out of memory' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(yosys_mod, "yosys_binary", lambda: str(fake))
+    with pytest.raises(WorkFailed, match="ERROR: out of memory"):
+        yosys_mod.run_flow(out)
+    assert "synth.log" in json.loads((out / "model.json").read_text())["files"]
+    _write(graph, out)
+    assert not (out / "synth.log").exists()

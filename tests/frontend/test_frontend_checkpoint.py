@@ -144,6 +144,8 @@ def test_newer_version_and_corrupt_content(tmp_path):
     (1, "in_dim", 2**31 - 10, "in_dim 2147483638 does not match the 8 values"),  # not: allocate 8 GB first
     (1, "weights", torch.zeros(30, 16).to_sparse(), "must hold dense tensors"),  # not: a torch traceback
     (1, "weights", torch.zeros(30, 16, dtype=torch.int64), "weights must be float of shape (30, 16), got int64"),
+    # lowered to float32: 1e39 would become infinity (and numpy would warn on stderr)
+    (0, "threshold", torch.full((8,), 1e39, dtype=torch.float64), "thresholds must be within float32's range"),
 ])
 def test_malformed_layer_fields_are_one_line_errors(tmp_path, layer, field, value, message):
     from lgcc.loading import load_graph
@@ -178,6 +180,92 @@ def test_damaged_bytes_and_foreign_metadata_are_refused(tmp_path):
         for read in (lgcc.load, load_graph):
             with pytest.raises(FormatError, match=message):
                 read(tmp_path / name)
+
+
+def test_a_second_thresholds_layer_is_refused(tmp_path):
+    """Lowering reads one input encoding: a second Thresholds layer compiled to wrong scores, with no error."""
+    from lgcc.loading import load_graph
+
+    blob = torch.load(lgcc.save(_model(), tmp_path / "m.pt"), weights_only=True)
+    width = int(blob["layers"][0]["feature"].numel())
+    blob["layers"].insert(1, {"kind": "thresholds", "n_features": width, "feature": torch.arange(width),
+                              "threshold": torch.full((width,), 0.5)})
+    torch.save(blob, tmp_path / "two.pt")
+    for read in (lgcc.load, load_graph):
+        with pytest.raises(FormatError, match="layer 1 .*second Thresholds layer"):
+            read(tmp_path / "two.pt")
+
+
+def _central_directory_method(data: bytes, method: int) -> bytes:
+    """``data`` (a zip) with the compression method of its first central directory entry set to ``method``."""
+    out = bytearray(data)
+    at = out.index(b"PK\x01\x02")
+    out[at + 10:at + 12] = method.to_bytes(2, "little")
+    return bytes(out)
+
+
+def test_damaged_archives_and_torchscript_are_one_line(tmp_path):
+    """zlib's and the OS's errors from a damaged archive were a traceback or a line without the file."""
+    from lgcc.loading import load_graph
+
+    data = lgcc.save(_model(), tmp_path / "m.pt").read_bytes()
+    (tmp_path / "deflate.pt").write_bytes(_central_directory_method(data, 8))  # stored bytes read as deflate
+    (tmp_path / "cut.pt").write_bytes(data[:2000] + data[2100:])  # a bad copy: bytes missing in the middle
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), tmp_path / "script.pt")
+    for name, message in (("deflate.pt", "deflate.pt: truncated or corrupt checkpoint"),
+                          ("cut.pt", "cut.pt: truncated or corrupt checkpoint"),
+                          ("script.pt", "script.pt: is a TorchScript archive")):
+        for read in (lgcc.load, load_graph):
+            with pytest.raises(FormatError, match=message):
+                read(tmp_path / name)
+
+
+def test_reading_a_legacy_file_prints_no_torch_warning(tmp_path):
+    """An odd pickle protocol byte made torch warn on stderr (so an error was no longer one line)."""
+    import warnings
+
+    path = tmp_path / "legacy.pt"
+    blob = torch.load(lgcc.save(_model(), tmp_path / "m.pt"), weights_only=True)
+    torch.save(blob, path, _use_new_zipfile_serialization=False)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"\x80\x02}")  # the system-info pickle: protocol 2, then a dict
+    data[at + 1] = 0x12
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lgcc.load(path)
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize("meta, message", [
+    ([1], "must be a dict of JSON values, not list"),  # was written, then refused by every reader
+    ({"lr": float("nan")}, "NaN or infinity"),  # was written as bare NaN into model.json and JSON dumps
+])
+def test_save_refuses_metadata_no_reader_takes(tmp_path, meta, message):
+    with pytest.raises(LgccError, match=re.escape(message)):
+        lgcc.save(_model(), tmp_path / "m.pt", meta=meta)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    """torch.save raises RuntimeError around the OSError; the old checkpoint stays, no temporary file is left."""
+    import errno
+
+    path = lgcc.save(_model(), tmp_path / "m.pt")
+    before = path.read_bytes()
+
+    def full(obj, f):
+        f.write(b"PK partial")
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as exc:
+            raise RuntimeError("[enforce fail at inline_container.cc] unexpected pos") from exc
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(LgccError, match=re.escape(f"{path}: could not be written (No space left on device)")):
+        lgcc.save(_model(), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.pt"]
 
 
 def test_save_is_atomic_and_checks_metadata(tmp_path):

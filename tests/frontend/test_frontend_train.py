@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def test_train_from_npz_and_progress_lines(tmp_path, capsys):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 5)).astype(np.float32)
     y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) * 7  # labels need not be 0..k-1
-    np.savez(tmp_path / "d.npz", X=x, y=y)
+    np.savez(tmp_path / "d.npz", X=x, y=y, feature_names=np.array(list("abcde")))  # other arrays are ignored
     code, out, err = _train(capsys, "--dataset", str(tmp_path / "d.npz"), "--layers", "2", "--width", "40",
                             "--steps", "60", "--threads", "1", "--bits", "2", "-o", str(tmp_path / "m.pt"))
     assert code == 0, err
@@ -202,11 +203,40 @@ def test_help_says_device_takes_a_gpu_number(capsys):
     (dict(X=np.ones((4, 2), np.complex64), y=np.arange(4)), "X is not real numbers"),  # was: imaginary part dropped
     (dict(X=np.ones((4, 2)), y=np.array([0, 1, np.nan, 1])), "labels y contain NaN"),  # was: NaN a class
     (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((0, 2)), y_test=np.zeros(0)), "X_test holds no samples"),
+    # the four below were silently ignored: accuracy was reported on the internal split instead
+    (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((2, 2))), "has X_test but no y_test; give both"),
+    (dict(X=np.ones((4, 2)), y=np.arange(4), y_test=np.arange(2)), "has y_test but no X_test; give both"),
+    (dict(X=np.ones((4, 2)), y=np.arange(4), x_test=np.ones((2, 2)), y_test=np.arange(2)),
+     "array 'x_test' is not read: did you mean 'X_test'? (the arrays are X and y, optionally with a test set "
+     "X_test and y_test)"),
+    (dict(X=np.ones((4, 2)), y=np.arange(4), Y=np.arange(4)), "array 'Y' is not read: did you mean 'y'?"),
+    # were flattened by reshape(-1), pairing labels with the wrong rows
+    (dict(X=np.ones((4, 2)), y=np.arange(4).reshape(2, 2)),
+     "y has shape (2, 2); expected (4,), one label per row of X"),
+    (dict(X=np.ones((4, 2)), y=np.arange(4), X_test=np.ones((2, 2)), y_test=np.arange(2).reshape(1, 2)),
+     "y_test has shape (1, 2); expected (2,), one label per row of X_test"),
 ])
 def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
     code, _, err = _train(capsys, "--dataset", str(tmp_path / "bad.npz"), "--quiet")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_features_beyond_float32_range_are_named_so_without_a_warning(tmp_path, capsys):
+    """X of 1e300 printed numpy's overflow RuntimeWarning, then said the features held NaN or infinity."""
+    np.savez(tmp_path / "big.npz", X=np.full((4, 2), 1e300), y=np.arange(4) % 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = _train(capsys, "--dataset", str(tmp_path / "big.npz"), "--quiet")
+    assert code == 2 and err.count("\n") == 1 and "NaN" not in err
+    assert "X holds values beyond the float32 range (largest magnitude 1.00e+300" in err
+
+
+def test_labels_as_one_column_still_train(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    np.savez(tmp_path / "col.npz", X=rng.normal(size=(40, 3)), y=(np.arange(40) % 2).reshape(40, 1))
+    code, out, err = _train(capsys, "--dataset", str(tmp_path / "col.npz"), *TINY)
+    assert code == 0 and json.loads(out)["n_test"] == 8, err
 
 
 def test_dataset_names_in_other_spellings(tmp_path, capsys, monkeypatch):

@@ -5,6 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lgcc.ir.errors import FormatError
 from lgcc.ir.formats import aiger
@@ -84,16 +85,21 @@ def test_symbols_become_names():
     assert g.meta == {"input_names": ["alpha", "beta"], "output_names": ["out"]}
 
 
+def _read_with_peak(text: str):
+    """The graph of AIGER ``text`` and the peak bytes Python allocated reading it."""
+    tracemalloc.start()
+    try:
+        g = aiger.from_bytes(text.encode())
+        return g, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_many_inputs_without_symbols_build_no_name_lists():
     """A binary header declares inputs without listing them: 10^6 of them in 20 bytes must cost only the
     graph's arrays (~40 bytes per input), not a Python list of default names (~72 in all, 100x slower)."""
     n = 1_000_000
-    tracemalloc.start()
-    try:
-        g = aiger.from_bytes(f"aig {n} {n} 0 1 0\n2\n".encode())
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    g, peak = _read_with_peak(f"aig {n} {n} 0 1 0\n2\n")
     assert g.n_inputs == n and g.meta == {}
     assert peak < 56 * n, peak
 
@@ -198,3 +204,87 @@ def test_file_cut_inside_the_symbol_table_is_an_error():
     with pytest.raises(FormatError, match="last line is cut short"):
         aiger.from_bytes(data[:cut], "cut.aig")
     assert aiger.from_bytes(data[:-1]).head is not None  # only the final newline missing: still whole
+
+
+def _sparse_aag(g: Graph, seed: int) -> bytes:
+    """``g`` as ASCII AIGER with its variables spread over 1..10^15 in a random order, M the largest."""
+    text = aiger.to_bytes(g, binary=False)
+    head, _, rest = text.partition(b"\n")
+    m, ni, _, no, na = map(int, head.split()[1:])
+    body = rest.split(b"\n")
+    rows = [np.array(line.split(), dtype=np.int64) for line in body[:ni + no + na]]
+    rng = np.random.default_rng(seed)
+    new_var = np.zeros(m + 1, dtype=np.int64)
+    new_var[1:] = rng.choice(10**15, size=m, replace=False) + 1
+    lines = [" ".join(str(2 * new_var[v // 2] + (v & 1)) for v in row.tolist()).encode() for row in rows]
+    top = int(new_var.max(initial=0))
+    return b"\n".join([f"aag {top} {ni} 0 {no} {na}".encode(), *lines, *body[ni + no + na:]])
+
+
+@settings(max_examples=30, deadline=None)
+@given(graphs(max_gates=40), st.integers(0, 2**32 - 1))
+def test_sparse_variable_numbers_read_like_dense_ones(g, seed):
+    """ASCII AIGER may number its variables anywhere up to M: the same graph, whatever the numbers."""
+    g = with_extras(g, seed=3)
+    h = aiger.from_bytes(_sparse_aag(g, seed))
+    assert np.array_equal(truth_table(g), truth_table(h))
+    assert h.meta == g.meta and g.encoding.same_as(h.encoding)
+
+
+def test_tiny_file_with_a_huge_variable_takes_little_memory():
+    """Arrays indexed by variable were sized by the largest literal: 47 bytes took 430 MB, 2*10^9 ~48 GB."""
+    for top in (5 * 10**6, 10**17):
+        g, peak = _read_with_peak(f"aag {top} 1 0 1 1\n2\n{2 * top}\n{2 * top} 2 2\n")
+        assert (g.n_inputs, g.n_gates, g.n_outputs) == (1, 1, 1)
+        assert peak < 1 << 20, (top, peak)
+
+
+@pytest.mark.parametrize("data, match", [
+    (b"aag 99999999 1 0 1 1\n2\n200000000\n200000000 2 2\n", r"maximum M=99999999 \(.* 2M\+1 = 199999999\)"),
+    (b"aag 90000000 1 0 1 2\n2\n80000000\n80000000 2 2\n80000000 2 3\n", "variable 40000000 is defined twice"),
+    (b"aag 90000000 1 0 1 2\n2\n80000000\n80000000 90000000 2\n90000000 80000000 2\n", "cycle .* variable 4"),
+    (b"aag 90000000 1 0 1 1\n2\n80000000\n80000000 70000000 2\n", "never defined"),
+])
+def test_sparse_variables_errors_name_the_file_numbers(data, match):
+    """Renumbered variables are named in messages by their numbers in the file."""
+    with pytest.raises(FormatError, match=match):
+        aiger.from_bytes(data, "f.aag")
+
+
+def _assert_same_graph(g, h):
+    for name in ("op", "a", "b", "outputs", "out_neg"):
+        assert np.array_equal(getattr(g, name), getattr(h, name)), name
+    assert g.meta == h.meta and (g.encoding is h.encoding is None or g.encoding.same_as(h.encoding))
+    assert (g.head is None and h.head is None) or g.head.same_as(h.head)
+
+
+@settings(max_examples=20, deadline=None)
+@given(graphs(max_gates=30))
+def test_crlf_line_ends_read_like_lf(g):
+    """A file saved with Windows line ends reads as the LF file: header, body, symbols and comment."""
+    text = aiger.to_bytes(with_extras(g, seed=4), binary=False)
+    for lf in (text, text[:text.index(b"\nc\n") + 1]):  # with the lgcc comment; ending in the symbols
+        _assert_same_graph(aiger.from_bytes(lf), aiger.from_bytes(lf.replace(b"\n", b"\r\n")))
+    data = aiger.to_bytes(with_extras(g, seed=4), binary=True)
+    end, first = _binary_body_end(data), data.index(b"\n")
+    crlf = data[:first] + b"\r" + data[first:end] + data[end:].replace(b"\n", b"\r\n")  # header, symbols
+    _assert_same_graph(aiger.from_bytes(data), aiger.from_bytes(crlf))
+
+
+def _binary_body_end(data: bytes) -> int:
+    """Offset of the symbol table in a binary AIGER file."""
+    _, ni, _, no, na = map(int, data[:data.index(b"\n")].split()[1:])
+    pos = data.index(b"\n") + 1
+    for _ in range(no):
+        pos = data.index(b"\n", pos) + 1
+    return decode_deltas(data, pos, na, "x")[1]
+
+
+def test_crlf_in_echoed_text_stays_on_one_line():
+    """CR is a line break to str.splitlines (what the CLI's one-line error uses): it must not cut the quote."""
+    with pytest.raises(FormatError, match=r"unexpected data after the AIGER body: '\?\? ju\\rnk'$") as info:
+        aiger.from_bytes(b"aag 1 1 0 1 0\n2\n2\n?? ju\rnk\n", "f.aag")
+    assert len(str(info.value).splitlines()) == 1
+    with pytest.raises(FormatError, match=r"bad AIGER header 'aag 1 9{54}'\.\.\.$") as info:
+        aiger.from_bytes(b"aag 1 " + b"9" * 5000 + b" 0 0 0\n", "f.aag")
+    assert len(str(info.value)) < 100

@@ -111,6 +111,9 @@ def test_covers_may_come_in_any_order():
 @pytest.mark.parametrize("text, match", [
     (".model m\n.inputs a\n.outputs q\n.latch a q 0\n.end\n", r":4: \.latch: latches"),
     (".model m\n.inputs a\n.outputs y\n.subckt and2 A=a Y=y\n.end\n", r":4: \.subckt: subcircuits"),
+    # Yosys's write_blif of a pipelined design: a flip-flop cell, not hierarchy (was "flatten it first")
+    (".model m\n.inputs c a\n.outputs q\n.subckt $_SDFF_PN0_ C=c D=a Q=q R=a\n.end\n",
+     r":4: \.subckt \$_SDFF_PN0_: a register \(sequential cell\) is not supported"),
     (".model m\n.inputs a b\n.outputs y\n.names a b y\n1x 1\n.end\n", r":5: bad cube"),
     (".model m\n.inputs a b\n.outputs y\n.names a b y\n11 1 1\n", r":5: bad cube"),
     (".model m\n.inputs a\n.outputs y\n11 1\n", r":4: cube line"),
@@ -142,8 +145,20 @@ def test_files(tmp_path):
     with pytest.raises(FormatError, match="no such file"):
         blif.read(tmp_path / "missing.blif")
     (tmp_path / "bin.blif").write_bytes(b"\x80\x81\xff\x00")
-    with pytest.raises(FormatError, match="binary data"):
+    with pytest.raises(FormatError, match=r"bin.blif:1: not UTF-8 text \(byte 0x80\): not a BLIF file"):
         blif.read(tmp_path / "bin.blif")
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_latin1_name_is_named_by_line_not_called_binary(tmp_path, bom):
+    """A name in another encoding (here Latin-1 'bé'): the line and byte, not "binary data"."""
+    path = tmp_path / "latin1.blif"
+    path.write_bytes(bom + b".model m\n.inputs a b\xe9\n.outputs y\n.names a b\xe9 y\n11 1\n.end\n")
+    with pytest.raises(FormatError, match=r"latin1.blif:2: not UTF-8 text \(byte 0xe9\).*save it as UTF-8") as info:
+        blif.read(path)
+    assert "binary" not in str(info.value) and "\n" not in str(info.value)
+    path.write_bytes(bom + ".model m\n.inputs a bé\n.outputs y\n.names a bé y\n11 1\n.end\n".encode())
+    assert blif.read(path).meta["input_names"] == ["a", "bé"]
 
 
 def test_foreign_annotation_that_does_not_fit_is_an_error():

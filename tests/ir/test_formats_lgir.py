@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lgcc.ir.errors import FormatError
 from lgcc.ir.formats import lgir
@@ -204,7 +205,10 @@ def test_lying_array_header_is_refused_before_allocating(good, tmp_path):
     (header_with(head={"k": 2, "tau": "x", "bounds": [0, 2, 4], "offsets": [0, 0]}), "field 'tau'"),
     (header_with(encoding="x"), "'encoding' must be a JSON object"),
     (header_with(encoding={"n_features": 10**12}), "n_features must be in 1.."),
-    (header_with(n_inputs="6"), "'n_inputs' must be a non-negative integer"),
+    (header_with(n_inputs="6"), "'n_inputs' must be a non-negative 64-bit integer"),
+    (header_with(n_inputs=10**400), r"'n_inputs' must be a non-negative 64-bit integer, got '10{39}'$"),
+    (lambda n, d: d.replace(b'"n_inputs": 6', b'"n_inputs": ' + b"9" * 5000) if n == lgir.HEADER else d,
+     "corrupt .lgir header .a number of thousands of digits.$"),
     (header_with(n_inputs=2**31), "more nodes than int32 ids"),
     (lambda n, d: (b'{"magic": "lgcc-ir", "format_version": 1, "meta": ' + b"[" * 100000 + b"]" * 100000 + b"}"
                    if n == lgir.HEADER else d), "nested too deeply"),
@@ -233,3 +237,52 @@ def test_unreadable_file_is_not_called_truncated(good, monkeypatch):
     with pytest.raises(FormatError, match=r"good.lgir: cannot read it \(Permission denied\)") as info:
         lgir.read(good)
     assert "truncated" not in str(info.value)
+
+
+def npy_with_header(text: bytes, body: bytes = b"\0" * 64) -> bytes:
+    """A version 1.0 ``.npy`` member whose header dictionary text is ``text`` (padded as numpy pads)."""
+    pad = -(10 + len(text) + 1) % 64
+    header = text + b" " * pad + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + body
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("text, match", [
+    (b"{'descr': '<i4', 'fortran_order': False, 'shape': (60, }", "EOF in multi-line statement"),
+    (b"{'descr': '<i4', 'fortran_order': False, 'shape': (60,), '''}", "EOF in multi-line string"),
+    (b"{}\n    1\n  2", "indentation"),
+    (b"{[1]: 2}", "unhashable"),
+    (b"{'shape': " + b"-" * 9000 + b"1}", "nested too deeply"),
+    (b"{'descr': '<i4', 'fortran_order': False, 'shape': (" + b"9" * 5000 + b",)}", "Cannot parse header"),
+    (b"{'descr': '<i4', 'fortran_order': False, 'shape': (60,)\0" + b"\r\xe2\x80\xa8" * 2000 + b"}", "parse"),
+], ids=["bracket", "string", "indent", "unhashable", "deep", "long-int", "line-breaks"])
+def test_malformed_npy_header_is_one_short_line(good, tmp_path, text, match):
+    """numpy's header parser raises TokenError, SyntaxError, TypeError or MemoryError besides ValueError,
+    and quotes the whole header (up to 10 kB): one line of bounded length, no warning."""
+    bad = rewrite(good, tmp_path / "h.lgir", lambda n, d: npy_with_header(text) if n == "a.npy" else d)
+    with pytest.raises(FormatError, match=f"array 'a': bad .npy header: .*{match}") as info:
+        lgir.read(bad)
+    assert len(str(info.value).splitlines()) == 1 and len(str(info.value)) < len(str(bad)) + 200
+
+
+@pytest.mark.filterwarnings("error")
+def test_python2_npy_header_is_read_without_a_warning(good, tmp_path):
+    g = lgir.read(good)
+    text = f"{{'descr': '<i4', 'fortran_order': False, 'shape': ({g.n_gates}L,), }}".encode()
+    old = rewrite(good, tmp_path / "py2.lgir", lambda n, d: npy_with_header(text, g.a.tobytes()) if n == "a.npy" else d)
+    assert np.array_equal(lgir.read(old).a, g.a)
+    negative = text.replace(f"({g.n_gates}L".encode(), b"(-4")
+    expect_one_line(rewrite(good, tmp_path / "n.lgir", lambda n, d: npy_with_header(negative) if n == "a.npy" else d),
+                    "array 'a' has a negative length")
+
+
+@pytest.mark.filterwarnings("error")
+@given(value=st.floats(min_value=3.5e38, allow_infinity=False), sign=st.sampled_from([1.0, -1.0]),
+       index=st.integers(0, 5))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_thresholds_beyond_float32_range_are_one_line_without_warning(good, tmp_path, value, sign, index):
+    """float64 thresholds are converted when nothing is lost; past float32's range numpy would warn."""
+    thresholds = lgir.read(good).encoding.threshold.astype(np.float64)
+    thresholds[index] = sign * value
+    bad = rewrite(good, tmp_path / "f.lgir", array_replaced("enc_threshold.npy", thresholds))
+    expect_one_line(bad, "array 'enc_threshold' holds .*, beyond float32 range")

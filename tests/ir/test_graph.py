@@ -114,3 +114,13 @@ def test_class_labels_only_when_they_name_each_class():
     for bad in (["a", "b"], "abc", [["a"], "b", "c"], None):
         assert g.copy(meta={"training": {"classes": bad}}).class_labels() is None
     assert named.copy(head=None).class_labels() is None
+
+
+def test_a_json_threshold_beyond_float32_is_an_error_not_a_warning():
+    """1e39 in a head/encoding comment of BLIF or AIGER printed numpy's overflow warning before the error."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GraphError, match="field 'threshold' has a bad value"):
+            Encoding.from_json({"n_features": 1, "feature": [0], "threshold": [1e39]})

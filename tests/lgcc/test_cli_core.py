@@ -1,6 +1,7 @@
 """The CLI frame: version, usage errors as one line with exit 2, help everywhere."""
 
 import re
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,6 +124,20 @@ def test_closed_pipe_is_quiet(tmp_path, fmt, first):
     proc.stdout.close()  # the reader stops after one line
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_closed_stdout_is_refused_before_any_work(tmp_path):
+    """'lgcc ... >&-' left sys.stdout None: an AttributeError traceback, after the work (train had saved)."""
+    from lgcc.ir.random import random_layered_graph
+    from lgcc.loading import save_graph
+
+    save_graph(random_layered_graph(8, [16], k=2, seed=1), tmp_path / "m.lgir")
+    proc = subprocess.run([sys.executable, "-m", "lgcc", "convert", str(tmp_path / "m.lgir"), "-o",
+                           str(tmp_path / "m.blif")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "lgcc: error: standard output is closed; redirect it to a file or /dev/null\n"
+    assert not (tmp_path / "m.blif").exists()
 
 
 def test_sigterm_leaves_no_temporary_file(monkeypatch, tmp_path):

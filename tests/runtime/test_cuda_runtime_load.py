@@ -82,6 +82,20 @@ def test_missing_or_bad_prefix_is_damage_not_a_traceback(tmp_path, monkeypatch, 
         load_cuda(tmp_path)
 
 
+@pytest.mark.parametrize("labels", [[0], "abc"])
+def test_class_labels_that_do_not_fit_the_head_are_refused(tmp_path, monkeypatch, labels):
+    """class_labels of the wrong length or type were accepted, handing out wrong labels."""
+    torch = pytest.importorskip("torch")
+    meta = {"format": "lgcc-cuda", "version": 1, "prefix": "m", "n_inputs": 2, "n_outputs": 6,
+            "head": {"k": 3, "tau": 1.0}, "class_labels": labels}
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    (tmp_path / "libmodel_cuda.so").write_bytes(b"")  # never opened: the metadata is refused first
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    with pytest.raises(LgccError, match=r"class_labels .* \(model.json was modified\); rebuild with lgcc compile "
+                                        r"--target cuda --build$"):
+        load_cuda(tmp_path)
+
+
 def test_rows_for_packing_takes_any_float_and_refuses_pixels_as_bits():
     """float64 features were refused ('unsupported input dtype'), and uint8 pixels 0..255 of a model with
     one threshold per feature were packed as bits (x != 0) without a word; checked on CPU tensors."""
@@ -116,6 +130,18 @@ def test_each_loader_names_the_other_for_the_other_targets_folder(tmp_path):
         load_cuda(c_dir)
     with pytest.raises(LgccError, match="holds a CUDA model: load it with lgcc.runtime.load_cuda"):
         load(cuda_dir)
+
+
+def test_c_loader_on_cuda_sources_without_a_library_says_to_build_them(tmp_path):
+    """lgcc.runtime.load on the output of 'lgcc compile --target cuda' without --build said 'no such library'."""
+    from lgcc.runtime import load
+
+    (tmp_path / "model.json").write_text(json.dumps({"format": "lgcc-cuda", "version": 1}))
+    (tmp_path / "model.cu").write_text("// kernels")
+    for path in (tmp_path, tmp_path / "libmodel.so", tmp_path / "model.json"):
+        with pytest.raises(LgccError, match=f"^{tmp_path} holds CUDA sources but no library: build it with "
+                                            f"'lgcc compile MODEL --target cuda --build -o {tmp_path}' .*load_cuda$"):
+            load(path)
 
 
 def test_library_for_another_processor_is_named_so(tmp_path, monkeypatch):

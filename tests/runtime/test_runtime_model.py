@@ -191,8 +191,8 @@ def test_bad_libraries(outdir, tmp_path):
     (copy2 / "model.json").write_text(json.dumps({**meta, "isa": other}))
     with pytest.raises(RuntimeModelError, match="cannot run"):
         load(copy2)
-    (copy2 / "model.json").write_text(json.dumps({**meta, "cdef": "int broken("}))
-    with pytest.raises(RuntimeModelError, match="corrupt C declarations"):
+    (copy2 / "model.json").write_text(json.dumps({**meta, "prefix": "1x"}))
+    with pytest.raises(RuntimeModelError, match="prefix '1x' cannot name C symbols"):
         load(copy2)
     (tmp_path / "model.pt").write_text("a checkpoint, not a library")
     with pytest.raises(RuntimeModelError, match="not a compiled model"):
@@ -206,6 +206,42 @@ def test_bad_libraries(outdir, tmp_path):
     (junk / "model.json").write_text("[1, 2]")
     with pytest.raises(RuntimeModelError, match="not a model.json"):
         load(junk)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: {**m, "prefix": "other"}, r"symbols of prefix 'other' missing"),
+    (lambda m: {**m, "prefix": 5}, r"prefix 5 cannot name C symbols \(model.json was modified\)"),
+    # were accepted, handing out wrong labels
+    (lambda m: {**m, "class_labels": [0]},
+     r"class_labels names 1 classes, the model has 3 \(model.json was modified\)"),
+    (lambda m: {**m, "class_labels": "abc"},
+     r"class_labels 'abc' is not a list of one label \(text or number\) per class"),
+    (lambda m: {**m, "class_labels": [[0], 1, 2]}, r"class_labels \[\[0\], 1, 2\] is not a list of one label"),
+])
+def test_edited_model_json_is_refused(outdir, tmp_path, edit, message):
+    copy = tmp_path / "m"
+    shutil.copytree(outdir, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps(edit(meta)))
+    with pytest.raises(RuntimeModelError, match=message):
+        load(copy)
+    (copy / "model.json").write_text(json.dumps({**meta, "class_labels": ["cat", 2, 0.5]}))  # what the writer emits
+    assert load(copy).class_labels == ["cat", 2, 0.5]
+
+
+def test_declarations_in_model_json_are_not_trusted(encoded, tmp_path):
+    """The cdef was read from model.json: float features declared double made predict raise a TypeError
+    (and any other edit would pass memory the wrong way).  The runtime renders its own."""
+    _, model = encoded
+    copy = tmp_path / "m"
+    shutil.copytree(model.path.parent, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    edited = meta["cdef"].replace("const float *features", "const double *features")
+    assert edited != meta["cdef"]
+    x = np.random.default_rng(0).uniform(0, 2, size=(70, 3)).astype(np.float32)
+    for doc in ({**meta, "cdef": edited}, {k: v for k, v in meta.items() if k != "cdef"}):
+        (copy / "model.json").write_text(json.dumps(doc))
+        assert np.array_equal(load(copy).predict(x), model.predict(x))
 
 
 def test_truncated_library_is_an_error_not_a_crash(outdir, tmp_path):
