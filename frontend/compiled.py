@@ -34,6 +34,7 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Graph
 
+from .args import checked_int
 from .packbits import PackBitsTensor
 
 #: difflogic's word widths; lgcc's engine uses the instruction set's vectors whatever is given.
@@ -94,7 +95,7 @@ class CompiledLogicNet(nn.Module):
     ``device`` must be ``"cpu"`` (for GPUs: ``lgcc compile --target cuda``).  ``num_bits`` is
     difflogic's word width, accepted and checked for compatibility; lgcc always evaluates with
     the widest vectors of ``isa`` (``auto``: the best this machine runs).  ``cpu_compiler``:
-    the C compiler command (default: ``$CC``, else ``cc``).  ``threads``: threads per call.
+    the C compiler command (default: ``$CC``, else the first of ``cc``, ``gcc``, ``clang``).  ``threads``: threads per call.
     """
 
     def __init__(self, model: nn.Module | str | os.PathLike | None, device: str = "cpu", num_bits: int = 64,
@@ -102,6 +103,7 @@ class CompiledLogicNet(nn.Module):
                  threads: int = 1) -> None:
         super().__init__()
         from lgcc.backends.c import ISAS
+        from lgcc.backends.c.render import MAX_THREADS
 
         if str(device) != "cpu":
             raise LgccError(f"CompiledLogicNet compiles for the CPU (device='cpu'), got device={device!r}; "
@@ -110,10 +112,9 @@ class CompiledLogicNet(nn.Module):
             raise LgccError(f"num_bits must be one of 8, 16, 32, 64, got {num_bits!r}")
         if isa not in ISAS:
             raise LgccError(f"unknown isa {isa!r} (choose from {', '.join(ISAS)})")
-        if not isinstance(threads, int) or threads < 1:
-            raise LgccError(f"threads must be a positive integer, got {threads!r}")
+        threads = checked_int(threads, "threads", high=MAX_THREADS)  # also at compile(); a bool is not a count
         if cpu_compiler == "":
-            raise LgccError("cpu_compiler must name a C compiler (leave it out for $CC, else cc)")
+            raise LgccError("cpu_compiler must name a C compiler (leave it out for $CC, else cc, gcc or clang)")
         self.model = model
         self.device, self.num_bits, self.cpu_compiler = "cpu", num_bits, cpu_compiler
         self.isa, self.threads = isa, threads

@@ -28,4 +28,13 @@ def checked_device(device: torch.device | str | None) -> torch.device | None:
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise LgccError(f"device {str(device)!r}: this machine has {torch.cuda.device_count()} CUDA "
                             f"device(s), cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    elif dev.type == "meta":
+        raise LgccError(f"device {str(device)!r} holds no data, so nothing can be trained or run there; "
+                        "use device='cpu' or 'cuda'")
+    elif dev.type != "cpu":  # 'mps', 'xla', ...: tried, since torch says no more than a RuntimeError
+        try:
+            torch.empty(0, device=dev)
+        except Exception:  # noqa: BLE001 - NotImplementedError, AssertionError, ModuleNotFoundError: all say no
+            raise LgccError(f"device {str(device)!r} is not available to this torch build; use device='cpu' "
+                            "(or 'cuda')") from None
     return dev

@@ -18,6 +18,7 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Encoding
 
+from .args import MAX_WIDTH, checked_int
 from .packbits import PackBitsTensor
 
 
@@ -86,10 +87,12 @@ class Thermometer(Thresholds):
     def uniform(cls, n_features: int, n_bits: int, low: float | np.ndarray = 0.0,
                 high: float | np.ndarray = 1.0) -> "Thermometer":
         """Thresholds ``low + (high - low) * j / (n_bits + 1)`` for ``j = 1..n_bits`` per feature."""
-        if n_bits < 1:
-            raise LgccError("Thermometer: n_bits must be >= 1")
-        low = np.broadcast_to(np.asarray(low, dtype=np.float64), (n_features,))
-        high = np.broadcast_to(np.asarray(high, dtype=np.float64), (n_features,))
+        n_features = checked_int(n_features, "Thermometer.uniform n_features")
+        n_bits = checked_int(n_bits, "Thermometer n_bits", high=MAX_WIDTH // n_features)  # input bits of a graph
+        try:
+            low, high = (np.broadcast_to(np.asarray(v, dtype=np.float64), (n_features,)) for v in (low, high))
+        except ValueError:  # a shape that does not broadcast, or not numbers
+            raise LgccError(f"Thermometer.uniform: low and high must be numbers or {n_features} of them") from None
         if not np.all(high >= low):  # also catches NaN
             raise LgccError("Thermometer.uniform: need low <= high for every feature (and no NaN)")
         steps = np.arange(1, n_bits + 1) / (n_bits + 1)

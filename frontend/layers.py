@@ -34,6 +34,7 @@ from torch import nn
 
 from lgcc.ir.errors import LgccError
 
+from .args import checked_int, checked_positive
 from .device import checked_device
 from .packbits import PackBitsTensor, eval_layer
 from .relaxation import (GradFactor, PolyLayerFunction, case_coefficients, hard_coefficients, hard_ops,
@@ -139,8 +140,8 @@ class LogicLayer(nn.Module):
                  generator: torch.Generator | None = None,
                  wiring: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
-        if in_dim < 1 or out_dim < 1:
-            raise LgccError(f"LogicLayer needs in_dim >= 1 and out_dim >= 1, got {in_dim}, {out_dim}")
+        in_dim, out_dim = checked_int(in_dim, "LogicLayer in_dim"), checked_int(out_dim, "LogicLayer out_dim")
+        grad_factor = checked_positive(grad_factor, "LogicLayer grad_factor")
         if implementation not in IMPLEMENTATIONS:
             raise LgccError(f"unknown implementation '{implementation}' (choose from {', '.join(IMPLEMENTATIONS)})")
         device = checked_device(device)
@@ -199,6 +200,9 @@ class LogicLayer(nn.Module):
         if not x.is_floating_point():
             # bits given as ints/bools: in int arithmetic the relaxation truncates to 0, and in bool
             # arithmetic the eval-mode coefficient -1 becomes True (+ is or), giving wrong gates
+            if x.dtype != torch.bool and x.numel() and bool(((x != 0) & (x != 1)).any()):
+                raise LgccError(f"LogicLayer: integer input must be bits (0 or 1), got {int(x.max())} and "
+                                f"{int(x.min())} among them; give floats in [0, 1] for relaxed inputs")
             x = x.to(self.weights.dtype)
         impl = self.resolved_implementation(x)
         if impl == "cuda":
@@ -267,9 +271,7 @@ class GroupSum(nn.Module):
     def __init__(self, k: int, tau: float = 1.0, device: torch.device | str | None = None) -> None:
         super().__init__()
         checked_device(device)  # holds no tensors, but a device that cannot be used is the caller's mistake
-        if k < 1 or not tau > 0:
-            raise LgccError(f"GroupSum needs k >= 1 and tau > 0, got k={k}, tau={tau}")
-        self.k, self.tau = int(k), float(tau)
+        self.k, self.tau = checked_int(k, "GroupSum k"), checked_positive(tau, "GroupSum tau")
 
     def forward(self, x: torch.Tensor | PackBitsTensor) -> torch.Tensor:
         """``(batch, n)`` -> ``(batch, k)`` class scores; on a PackBitsTensor, int32 counts (not divided by tau)."""

@@ -23,6 +23,7 @@ from torch import nn
 from lgcc.ir.errors import FormatError, LgccError
 from lgcc.ir.graph import FIRST_INPUT, MAX_NODES
 
+from .args import MAX_WIDTH
 from .device import checked_device
 from .encoding import Thresholds
 from .layers import GroupSum, LogicLayer
@@ -85,8 +86,6 @@ def _fail(where: str, what: str) -> NoReturn:
     raise FormatError(f"{where}: {what}")
 
 
-#: Largest layer width: graph node ids are int32, after the two constants.
-MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
 #: The largest float32: thresholds are lowered to float32 (features are compared in float32).
 F32_MAX = float(torch.finfo(torch.float32).max)
 
@@ -178,8 +177,8 @@ def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
                     _fail(at, f"connection {name} reads outside the {in_dim} inputs")
             if width is not None and width != in_dim:
                 _fail(at, f"in_dim {in_dim} does not match the {width} values produced before it")
-            if "grad_factor" in s:
-                _number(s, "grad_factor", at, integer=False)
+            if "grad_factor" in s and _number(s, "grad_factor", at, integer=False) <= 0:
+                _fail(at, f"grad_factor must be above 0, got {s['grad_factor']}")
             n_inputs, n_gates = n_inputs if seen_logic else in_dim, n_gates + out_dim
             width, seen_logic = out_dim, True
         elif kind == "group_sum":

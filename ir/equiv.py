@@ -1,6 +1,7 @@
 """Equivalence checking of two graphs: exhaustive, random simulation, and ABC ``cec``.
 
-Two graphs are compared output bit by output bit when their interfaces match
+Two graphs with the same input encoding (or none) are compared output bit by
+output bit when their interfaces match
 (same outputs and the same head), or class score by class score when both have
 a GroupSum head with the same ``k`` and ``tau`` but a rewritten head (offsets,
 bounds or the order of outputs differ: what the head-aware passes produce).
@@ -82,6 +83,11 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     if a.n_inputs != b.n_inputs:
         return EquivResult(False, "interface", "bits", 0, True,
                            detail=f"input counts differ ({a.n_inputs} vs {b.n_inputs})")
+    if not (a.encoding is None and b.encoding is None or a.encoding is not None and a.encoding.same_as(b.encoding)):
+        # equal logic on input bits is not the same model on raw features
+        return EquivResult(False, "interface", "bits", 0, True,
+                           detail="the input encodings (feature thresholds) differ; to compare the logic on "
+                                  "input bits alone, drop them (lgcc verify --bits)")
     compared, reason = _comparison(a, b)
     if compared is None:
         return EquivResult(False, "interface", "bits", 0, True, detail=reason)

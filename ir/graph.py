@@ -36,6 +36,29 @@ MAX_NODES = 2**31 - 1
 MAX_SCORE = 2**31 - 1
 
 
+def _exact(values: npt.ArrayLike, dtype: type, name: str) -> np.ndarray:
+    """``values`` as a 1-D array of ``dtype``; GraphError where a value would change in the conversion."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise GraphError(f"{name} must hold numbers, got dtype {arr.dtype.name}")
+    with np.errstate(all="ignore"):  # a value that does not fit is found below, not warned of
+        out: np.ndarray = arr.astype(dtype).reshape(-1)
+    kept = out == arr.reshape(-1)  # False for NaN, a fraction, a wrapped integer, a bool from 2
+    if not np.all(kept):
+        i = int(np.flatnonzero(~kept)[0])
+        raise GraphError(f"{name}[{i}] = {arr.reshape(-1)[i].item()!r} does not fit dtype {np.dtype(dtype).name}")
+    return out
+
+
+def _check_array(arr: Any, dtype: type, name: str) -> None:
+    """GraphError unless ``arr`` is a 1-D numpy array of ``dtype`` (build with :meth:`Graph.from_arrays`,
+    or convert with ``np.asarray(values, dtype)``)."""
+    if not isinstance(arr, np.ndarray) or arr.ndim != 1:
+        raise GraphError(f"{name} must be a 1-D numpy array")
+    if arr.dtype != dtype:
+        raise GraphError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+
+
 def _field(d: Any, key: str, kind: type, what: str) -> Any:
     """``d[key]`` of a JSON head/encoding as ``kind`` (int, float or a 1-D numpy dtype); GraphError naming it."""
     if not isinstance(d, dict) or key not in d:
@@ -211,11 +234,14 @@ class Graph:
     @classmethod
     def from_arrays(cls, n_inputs: int, op: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, outputs: npt.ArrayLike,
                     out_neg: npt.ArrayLike | None = None, **kw: Any) -> "Graph":
-        """Build a graph from array-likes, converting dtypes (no simplification)."""
-        outputs = np.asarray(outputs, dtype=np.int32).reshape(-1)
-        neg = np.zeros(outputs.shape, bool) if out_neg is None else np.asarray(out_neg, dtype=bool).reshape(-1)
-        return cls(int(n_inputs), np.asarray(op, dtype=np.uint8).reshape(-1),
-                   np.asarray(a, dtype=np.int32).reshape(-1), np.asarray(b, dtype=np.int32).reshape(-1),
+        """Build a graph from array-likes, converting dtypes (no simplification).
+
+        A value the dtype cannot hold exactly (an op of 257, an id of 2**32 + 2 or 2.7) is a
+        :class:`GraphError`, not wrapped or truncated into another graph.
+        """
+        outputs = _exact(outputs, np.int32, "outputs")
+        neg = np.zeros(outputs.shape, bool) if out_neg is None else _exact(out_neg, np.bool_, "out_neg")
+        return cls(int(n_inputs), _exact(op, np.uint8, "op"), _exact(a, np.int32, "a"), _exact(b, np.int32, "b"),
                    outputs, neg, **kw)
 
     # ------------------------------------------------------------ invariants
@@ -231,10 +257,7 @@ class Graph:
                              f"number ({MAX_NODES})")
         for name, arr, dtype in (("op", self.op, np.uint8), ("a", self.a, np.int32), ("b", self.b, np.int32),
                                  ("outputs", self.outputs, np.int32), ("out_neg", self.out_neg, np.bool_)):
-            if not isinstance(arr, np.ndarray) or arr.ndim != 1:
-                raise GraphError(f"{name} must be a 1-D numpy array")
-            if arr.dtype != dtype:
-                raise GraphError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+            _check_array(arr, dtype, name)
         n = self.n_gates
         if self.a.shape[0] != n or self.b.shape[0] != n:
             raise GraphError(f"op, a and b must have the same length, got {n}, {self.a.shape[0]}, {self.b.shape[0]}")
@@ -272,6 +295,8 @@ class Graph:
         h = self.head
         if h is None:
             return
+        _check_array(h.bounds, np.int64, "head: bounds")
+        _check_array(h.offsets, np.int64, "head: offsets")
         if h.k < 1 or not np.isfinite(h.tau) or h.tau <= 0:
             raise GraphError(f"head: need k >= 1 and tau > 0, got k={h.k}, tau={h.tau}")
         if h.bounds.shape != (h.k + 1,) or h.offsets.shape != (h.k,):
@@ -288,6 +313,9 @@ class Graph:
             return
         if not isinstance(e.n_features, (int, np.integer)) or not 1 <= e.n_features <= MAX_NODES:
             raise GraphError(f"encoding: n_features must be in 1..{MAX_NODES}, got {e.n_features!r}")
+        # float32, as every backend compares: a float64 threshold made the simulator disagree with them
+        _check_array(e.feature, np.int32, "encoding: feature")
+        _check_array(e.threshold, np.float32, "encoding: threshold")
         if e.feature.shape != (self.n_inputs,) or e.threshold.shape != (self.n_inputs,):
             raise GraphError(f"encoding: need one feature index and threshold per input ({self.n_inputs})")
         if e.feature.size and (e.feature.min() < 0 or e.feature.max() >= e.n_features):

@@ -9,6 +9,8 @@ across runs; the vector width is chosen by the compiler flags at build time.
 
 from __future__ import annotations
 
+import numbers
+
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -76,7 +78,8 @@ def _kind_name(kind: int) -> str:
 def check_options(options: COptions) -> None:
     """Raise :class:`LgccError` for options no C compiler would accept."""
     check_c_prefix(options.prefix)
-    if not 1 <= options.default_threads <= MAX_THREADS:
+    threads = options.default_threads
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 1 <= threads <= MAX_THREADS:
         raise LgccError(f"--threads must be between 1 and {MAX_THREADS} (threads a call starts by default), "
                         f"got {options.default_threads}")
 

@@ -126,12 +126,16 @@ def pipeline(level: int) -> list[Step]:
     return PIPELINES[level]
 
 
-def optimize(graph: Graph, level: int = 1, passes: list[str] | None = None, report: bool = False) -> OptResult:
-    """Run ``-O<level>`` (or the named ``passes`` in order) on ``graph``.
+def optimize(graph: Graph, level: int = 1, passes: list[str] | str | None = None, report: bool = False) -> OptResult:
+    """Run ``-O<level>`` (or the named ``passes`` in order: a list, or a comma-separated string) on ``graph``.
 
     Every pass preserves the function (head rewrites: every class score).  With
     ``report`` the metrics of the input and after every pass are measured.
     """
+    if isinstance(passes, str):  # "simplify,prune": a list, not its letters
+        passes = parse_pass_list(passes)
+    if passes is None and (isinstance(level, bool) or not isinstance(level, int)):
+        raise LgccError(f"optimization level must be an int (0, 1 or 2), got {level!r}")
     steps: list[Step] = list(passes) if passes is not None else pipeline(level)
     for step in steps:  # fail on a bad name before doing any work
         for name in (step.passes if isinstance(step, FixedPoint) else (step,)):

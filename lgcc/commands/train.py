@@ -237,6 +237,23 @@ def run(args: argparse.Namespace) -> int:
             torch.distributed.destroy_process_group()
 
 
+def _save_or_rescue(save: Callable[..., object], model: torch.nn.Module, path: str, meta: dict) -> None:
+    """``save(model, path, meta=meta)``; if that fails (a full disk, a folder removed meanwhile), the
+    trained model goes to the temporary folder instead and the error says where, so no work is lost."""
+    import tempfile
+
+    try:
+        save(model, path, meta=meta)
+    except LgccError as exc:
+        rescue = os.path.join(tempfile.gettempdir(), f"lgcc-train-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+        try:
+            save(model, rescue, meta=meta)
+        except LgccError:
+            raise exc from None
+        why = str(exc).split("; ")[0]  # not its advice to run again: the work is kept
+        raise LgccError(f"{why}; the trained model was saved to {rescue} instead") from None
+
+
 def _train(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, rank: int, world: int,
            device: torch.device) -> int:
     """The training run of :func:`run` (rank 0 saves and prints)."""
@@ -265,7 +282,7 @@ def _train(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, rank: int,
         if args.output:
             meta = config_meta(cfg) | {"dataset": data.name, "classes": data.classes, "test_accuracy": accuracy,
                                        "train_seconds": summary["train_seconds"], "world_size": world}
-            save(model, args.output, meta=meta)
+            _save_or_rescue(save, model, args.output, meta)
             summary["checkpoint"] = str(args.output)
         if args.json:
             print(json.dumps(summary))

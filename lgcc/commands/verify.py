@@ -38,8 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "a progress bar shows the time left)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--bits", action="store_true",
-                        help="compare output bits only, ignoring GroupSum heads (e.g. against a netlist from "
-                             "another tool, which has none); the graphs need the same outputs in the same order")
+                        help="compare output bits only, ignoring GroupSum heads and input encodings (e.g. against a "
+                             "netlist from another tool, which has neither); the graphs need the same outputs in the "
+                             "same order")
     parser.add_argument("--engine", choices=("auto", "numpy", "c"), default="auto",
                         help="simulator: the numpy reference, or each graph's C library built on the fly (many times "
                              "faster on big graphs; first checked against the reference on 4096 vectors); auto "
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         raise LgccError(f"--abc-timeout must be a finite number of seconds > 0, got {args.abc_timeout}")
     a, b = load_graph(args.a), load_graph(args.b)
     if args.bits:
-        a, b = a.copy(head=None), b.copy(head=None)
+        a, b = a.copy(head=None, encoding=None), b.copy(head=None, encoding=None)
     n_vectors = 1 << a.n_inputs if a.n_inputs <= MAX_EXHAUSTIVE_INPUTS else args.vectors
     long_run = (a.n_gates + b.n_gates) * n_vectors >= PROGRESS_MIN_GATE_EVALS
     use_c = a.n_inputs == b.n_inputs and (args.engine == "c" or (args.engine == "auto" and long_run))

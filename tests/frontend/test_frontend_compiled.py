@@ -133,7 +133,9 @@ def test_get_c_code_is_what_lgcc_compile_renders(model, compiled):
     ({"device": "cuda"}, "compiles for the CPU"),
     ({"num_bits": 12}, "num_bits must be one of 8, 16, 32, 64"),
     ({"isa": "mmx"}, "unknown isa 'mmx'"),
-    ({"threads": 0}, "threads must be a positive integer"),
+    ({"threads": 0}, "threads must be an integer in 1..256, got 0"),
+    ({"threads": True}, "threads must be an integer in 1..256, got True"),  # was gcc's "'True' undeclared"
+    ({"threads": 300}, "threads must be an integer in 1..256, got 300"),  # was refused only at compile()
     ({"cpu_compiler": ""}, "must name a C compiler"),
 ])
 def test_bad_options_are_one_line_errors(model, kwargs, message):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from lgcc.frontend.encoding import Thermometer
 from lgcc.frontend.layers import GroupSum, LogicLayer, random_connections, unique_connections
 from lgcc.frontend import relaxation
 from lgcc.frontend.relaxation import GATE_POLY, PolyLayerFunction, relaxed_gates, soft_coefficients
@@ -158,6 +159,26 @@ def test_bad_arguments_are_one_line_errors():
         GroupSum(3)(torch.rand(2, 4))
 
 
+@pytest.mark.parametrize("make, message", [
+    # were truncated or accepted, giving another model than asked for
+    (lambda: GroupSum(2.5), "GroupSum k must be an integer in 1..2147483645, got 2.5"),
+    (lambda: GroupSum(2, tau=float("inf")), "GroupSum tau must be a finite number above 0, got inf"),
+    (lambda: Thermometer.uniform(3, 2.5), "Thermometer n_bits must be an integer in 1..715827881, got 2.5"),
+    (lambda: LogicLayer(4, 4, grad_factor=float("nan")), "grad_factor must be a finite number above 0, got nan"),
+    (lambda: LogicLayer(4, 4, grad_factor=-1.0), "grad_factor must be a finite number above 0, got -1.0"),
+    (lambda: LogicLayer(True, 4), "in_dim must be an integer in 1..2147483645, got True"),
+    # were torch's "randperm() received an invalid combination of arguments", and more input bits than a graph holds
+    (lambda: LogicLayer(2.5, 4), "in_dim must be an integer in 1..2147483645, got 2.5"),
+    (lambda: Thermometer.uniform(2, 2**30), "Thermometer n_bits must be an integer in 1..1073741822"),
+    (lambda: Thermometer.uniform(2, 3, low=[0, 1, 2]), "low and high must be numbers or 2 of them"),
+    # integer input that is not bits: the eval-mode gates returned values such as -4 and 21
+    (lambda: LogicLayer(4, 6).eval()(torch.full((1, 4), 5, dtype=torch.int8)), "integer input must be bits"),
+])
+def test_counts_scales_and_bits_are_checked_at_the_call(make, message):
+    with pytest.raises(LgccError, match=re.escape(message)):
+        make()
+
+
 def test_given_wiring_is_used_as_it_is_and_checked():
     a, b = torch.tensor([0, 3, 5]), torch.tensor([1, 1, 2], dtype=torch.int32)
     layer = LogicLayer(6, 3, wiring=(a, b))
@@ -176,6 +197,8 @@ def test_given_wiring_is_used_as_it_is_and_checked():
     ("cuda", "device 'cuda': no CUDA device is available to this torch build; use device='cpu'"),
     ("cuda:0", "device 'cuda:0': no CUDA device is available"),
     ("gpu", "unknown device 'gpu'; use 'cpu', 'cuda' or 'cuda:N'"),
+    ("xla", "device 'xla' is not available to this torch build; use device='cpu'"),  # were torch's errors
+    ("meta", "device 'meta' holds no data, so nothing can be trained or run there"),
 ])
 def test_unusable_devices_are_one_line_errors(monkeypatch, device, message):
     """Was torch's 'AssertionError: Torch not compiled with CUDA enabled' (or a RuntimeError) from .to()."""

@@ -329,3 +329,26 @@ def test_file_that_is_not_an_npz_archive(tmp_path, capsys):
     (tmp_path / "notes.npz").write_text("hello")
     code, _, err = _train(capsys, "--dataset", str(tmp_path / "notes.npz"), "--quiet")
     assert code == 2 and "not an .npz archive" in err and "pickle" not in err  # numpy's text spoke of pickles
+
+
+def test_a_failed_save_keeps_the_trained_model(tmp_path, capsys, monkeypatch):
+    """A full disk at the end of training lost the model; it now goes to the temporary folder."""
+    import lgcc.frontend.checkpoint as checkpoint
+    from lgcc.ir.errors import LgccError
+
+    real_save, target = checkpoint.save, tmp_path / "full" / "m.pt"
+    target.parent.mkdir()
+
+    def save(model, path, meta=None):
+        if str(path) == str(target):
+            raise LgccError(f"{path}: could not be written (No space left on device); free some space and run again")
+        return real_save(model, path, meta=meta)
+
+    monkeypatch.setattr(checkpoint, "save", save)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    code, _, err = _train(capsys, "--dataset", "iris", *TINY, "-o", str(target))
+    rescued = list(tmp_path.glob("lgcc-train-*.pt"))
+    assert code == 2 and len(rescued) == 1
+    assert err == (f"lgcc: error: {target}: could not be written (No space left on device); the trained model "
+                   f"was saved to {rescued[0]} instead\n")
+    assert read_checkpoint(rescued[0])["meta"]["dataset"] == "iris"

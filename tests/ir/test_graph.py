@@ -124,3 +124,28 @@ def test_a_json_threshold_beyond_float32_is_an_error_not_a_warning():
         warnings.simplefilter("error")
         with pytest.raises(GraphError, match="field 'threshold' has a bad value"):
             Encoding.from_json({"n_features": 1, "feature": [0], "threshold": [1e39]})
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("a", [2**32 + 2], r"a\[0\] = 4294967298 does not fit dtype int32"),  # was wrapped to node 2
+    ("a", [2.7], r"a\[0\] = 2.7 does not fit dtype int32"),  # was truncated to 2
+    ("op", [257], r"op\[0\] = 257 does not fit dtype uint8"),  # was op 1
+    ("outputs", [2**32 + 4], r"outputs\[0\] = 4294967300 does not fit"),
+    ("out_neg", [2], r"out_neg\[0\] = 2 does not fit dtype bool"),
+    ("a", ["x"], "a must hold numbers"),
+])
+def test_from_arrays_refuses_values_it_would_change(field, value, message):
+    args = {"op": [1], "a": [2], "b": [3], "outputs": [4], "out_neg": [False]} | {field: value}
+    with pytest.raises(GraphError, match=message):
+        Graph.from_arrays(2, args["op"], args["a"], args["b"], args["outputs"], args["out_neg"])
+
+
+def test_encoding_and_head_arrays_need_their_dtypes():
+    """A float64 threshold made the simulator (float64 compare) disagree with every backend (float32)."""
+    g = Graph.from_arrays(1, [1], [2], [2], [3])
+    with pytest.raises(GraphError, match="encoding: threshold must have dtype float32, got float64"):
+        g.copy(encoding=Encoding(1, np.zeros(1, np.int32), np.array([0.1]))).verify()
+    with pytest.raises(GraphError, match="encoding: feature must be a 1-D numpy array"):
+        g.copy(encoding=Encoding(1, [0], np.float32([0.1]))).verify()
+    with pytest.raises(GraphError, match="head: bounds must be a 1-D numpy array"):
+        g.copy(head=Head(1, 1.0, [0, 1], np.zeros(1, np.int64))).verify()

@@ -81,6 +81,21 @@ def test_interface_mismatch_is_not_equivalent():
     assert not res.equivalent and "outputs differ" in res.detail
 
 
+def test_different_input_encodings_are_not_equivalent():
+    """The same logic behind other thresholds was "equivalent ... proved", yet predicted other classes."""
+    from lgcc.ir import Encoding
+
+    g = random_layered_graph(6, [10, 4], k=2, seed=1)
+    enc = Encoding(3, np.repeat(np.arange(3, dtype=np.int32), 2), np.tile(np.float32([0.5, 1.5]), 3))
+    a = g.copy(encoding=enc)
+    b = g.copy(encoding=Encoding(3, enc.feature, enc.threshold * 100))
+    assert check_equivalence(a, a.copy(encoding=Encoding(3, enc.feature, enc.threshold.copy()))).equivalent
+    for other in (b, g):
+        res = check_equivalence(a, other)
+        assert not res.equivalent and "input encodings (feature thresholds) differ" in res.detail
+    assert check_equivalence(a.copy(encoding=None), b.copy(encoding=None)).equivalent  # what --bits compares
+
+
 @needs_abc
 def test_abc_cec_proves_o1_on_a_trained_like_model():
     g = trained_like_graph(64, [400, 400, 400, 200], k=10, seed=7)

@@ -172,3 +172,17 @@ def test_pairs_cost_model_aig_or_gates():
     assert np.array_equal(scores_words(by_aig, w, 4), scores_words(g, w, 4))
     by_gates, stats = pair_rewrite(g, PairsParams(minimize="gates"))
     assert by_gates is g and stats.counts["groups_rewritten"] == 0
+
+
+def test_optimize_takes_a_pass_string_and_refuses_a_level_that_is_not_an_int():
+    """passes="strash" ran 's', 't', ... ("unknown pass 's'"); level "1" was "unknown optimization level -O1"."""
+    import pytest
+
+    from lgcc.ir.errors import LgccError
+    from lgcc.ir.random import random_layered_graph
+
+    g = random_layered_graph(6, [12, 6], seed=2)
+    by_string = optimize(g, passes="simplify, prune").graph
+    assert np.array_equal(truth_table(by_string), truth_table(optimize(g, passes=["simplify", "prune"]).graph))
+    with pytest.raises(LgccError, match="optimization level must be an int \\(0, 1 or 2\\), got '1'"):
+        optimize(g, level="1")
