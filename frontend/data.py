@@ -55,7 +55,8 @@ class Dataset:
         """
         if all(not isinstance(c, str) and c == i for i, c in enumerate(self.classes)):
             return None
-        pairs = [f"{c}={i}" for i, c in enumerate(self.classes)]
+        pairs = [f"{c!r}={i}" if isinstance(c, str) and not c.isprintable() else f"{c}={i}"  # one line
+                 for i, c in enumerate(self.classes)]
         if len(pairs) > most:
             pairs = pairs[:most - 1] + ["..."] + pairs[-1:]
         return f"{self.name}: labels mapped to classes 0..{self.n_classes - 1}: {', '.join(pairs)}"
@@ -105,8 +106,13 @@ def _make(name: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.n
     if len(classes) < 2:
         raise LgccError(f"{name}: the labels y hold {len(classes)} class; a classifier needs at least 2")
     labels = labels.astype(np.int64)
-    return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)),
-                   _label_values(name, classes), value_range)
+    values = _label_values(name, classes)  # first: NaN labels are refused as such
+    unseen = np.setdiff1d(labels[test], labels[train])
+    if unseen.size:  # (so the training rows hold the 2 or more classes there are)
+        raise LgccError(f"{name}: test labels no training row has ({', '.join(map(str, classes[unseen][:5]))}"
+                        f"{', ...' if unseen.size > 5 else ''}), which the model could never predict; give every "
+                        "class training rows (for an .npz: more samples of each class, or your own X_test and y_test)")
+    return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)), values, value_range)
 
 
 def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float,
@@ -166,7 +172,8 @@ def _npz(path: Path) -> Dataset:
     otherwise silently report accuracy on the internal split instead of the user's test set.
     """
     if not path.is_file():
-        raise LgccError(f"{path}: no such file (expected a dataset name from {', '.join(BUNDLED)} or an .npz)")
+        what = "is a folder" if path.is_dir() else "no such file"
+        raise LgccError(f"{path}: {what} (expected a dataset name from {', '.join(BUNDLED)} or an .npz)")
     if not zipfile.is_zipfile(path):  # else numpy's message speaks of pickles
         raise LgccError(f"{path}: not an .npz archive (write one with numpy.savez(path, X=..., y=...))")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -29,9 +30,12 @@ class Progress:
         eta = (self.total - step) / rate if rate > 0 else 0.0
         stats = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
         if self.tty:
-            filled = int(30 * step / self.total)
-            bar = "[" + "#" * filled + "." * (30 - filled) + "]"
-            return f"\r{self.label} {bar} {step}/{self.total}  {stats}  {elapsed:.0f}s<{eta:.0f}s "
+            rest = f" {step}/{self.total}  {stats}  {elapsed:.0f}s<{eta:.0f}s "
+            # a line wider than the terminal wraps, and every redraw then adds a line: the bar gives way
+            width = max(0, min(30, shutil.get_terminal_size().columns - 1 - len(self.label) - 3 - len(rest)))
+            filled = int(width * step / self.total)
+            bar = " [" + "#" * filled + "." * (width - filled) + "]" if width >= 5 else ""
+            return f"\r{self.label}{bar}{rest}"
         return f"{self.label} {step}/{self.total}  {stats}  {elapsed:.1f}s\n"
 
     def update(self, step: int, **values: float) -> None:

@@ -63,18 +63,20 @@ class TrainConfig:
 BYTES_PER_GATE = 4 * 16 * 4 + 2 * 8
 
 
-def min_training_bytes(cfg: TrainConfig, n_inputs: int, batch_size: int | None = None) -> int:
+def min_training_bytes(cfg: TrainConfig, n_inputs: int, batch_size: int | None = None,
+                       eval_rows: int = EVAL_BATCH) -> int:
     """A lower bound of the memory one process needs to train and evaluate ``cfg`` over ``n_inputs`` bits.
 
     Counts the per-gate state (:data:`BYTES_PER_GATE`), the float32 layer
     outputs the backward pass keeps for a batch of ``batch_size`` (default
-    ``cfg.batch_size``), and one layer's input and output during evaluation;
+    ``cfg.batch_size``), and one layer's input and output during evaluation (batches of at
+    most ``eval_rows``: the test set's size where it is smaller than :data:`EVAL_BATCH`);
     torch's own overhead and temporaries come on top.
     """
     gates = cfg.layers * cfg.width
     batch = cfg.batch_size if batch_size is None else batch_size
     training = gates * BYTES_PER_GATE + 4 * batch * (n_inputs + gates)
-    evaluation = 4 * EVAL_BATCH * (n_inputs + cfg.width)
+    evaluation = 4 * min(EVAL_BATCH, eval_rows) * (n_inputs + cfg.width)
     return max(training, evaluation)
 
 
@@ -199,25 +201,27 @@ def train_loop(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, cfg: 
     loss_avg = acc_avg = None
     start = time.perf_counter()
     net.train()
-    for step in range(1, steps + 1):
-        if pos + cfg.batch_size > n and pos > 0:  # next epoch: a fresh order, no partial batch
-            perm, pos = torch.randperm(n, generator=order_gen), 0
-        batch = perm[pos:pos + cfg.batch_size]
-        pos += cfg.batch_size
-        mine = batch[rank::world]
-        xb, yb = x_all[mine].to(device), y_all[mine].to(device)
-        out = net(xb)
-        loss = nn.functional.cross_entropy(out, yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        _checked_step(opt, step, cfg)
-        lv, av = float(loss.detach()), float((out.detach().argmax(1) == yb).float().mean())
-        loss_avg = lv if loss_avg is None else 0.95 * loss_avg + 0.05 * lv
-        acc_avg = av if acc_avg is None else 0.95 * acc_avg + 0.05 * av
+    try:
+        for step in range(1, steps + 1):
+            if pos + cfg.batch_size > n and pos > 0:  # next epoch: a fresh order, no partial batch
+                perm, pos = torch.randperm(n, generator=order_gen), 0
+            batch = perm[pos:pos + cfg.batch_size]
+            pos += cfg.batch_size
+            mine = batch[rank::world]
+            xb, yb = x_all[mine].to(device), y_all[mine].to(device)
+            out = net(xb)
+            loss = nn.functional.cross_entropy(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            _checked_step(opt, step, cfg)
+            lv, av = float(loss.detach()), float((out.detach().argmax(1) == yb).float().mean())
+            loss_avg = lv if loss_avg is None else 0.95 * loss_avg + 0.05 * lv
+            acc_avg = av if acc_avg is None else 0.95 * acc_avg + 0.05 * av
+            if progress is not None:
+                progress.update(step, loss=loss_avg, acc=acc_avg)
+    finally:  # also on Ctrl-C or SIGTERM: end the bar's line, so the message after it starts a line
         if progress is not None:
-            progress.update(step, loss=loss_avg, acc=acc_avg)
-    if progress is not None:
-        progress.close()
+            progress.close()
     return {"steps": steps, "seconds": time.perf_counter() - start, "final_loss": loss_avg,
             "final_train_acc": acc_avg, "world_size": world}
 

@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if sys.stderr is None:  # started with stderr closed ('2>&-'): its progress and notes go nowhere, work goes on
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     if sys.stdout is None:  # started with stdout closed ('>&-'): refused before any work, not after it
         sys.stderr.write("lgcc: error: standard output is closed; redirect it to a file or /dev/null\n")
         return EXIT_USAGE

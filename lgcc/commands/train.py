@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model", "unset options take the dataset's defaults:\n" + defaults)
     model.add_argument("--layers", type=int, help="number of LogicLayers")
     model.add_argument("--width", type=int, help="gates per layer (a multiple of the number of classes; "
-                       "the default width is rounded down to one)")
+                       "the default width is rounded down to one, or up to the class count where it is smaller)")
     model.add_argument("--tau", type=float, help="GroupSum temperature")
     model.add_argument("--bits", type=int, help="thermometer thresholds per raw feature")
     model.add_argument("--encoding", choices=("uniform", "quantile"), help="where the thresholds go")
@@ -114,12 +114,20 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int) -> Train
         _require(name, values.get(name), lambda v: 0 < v < math.inf, "a finite number > 0")
     # torch generators take 64-bit seeds; the batch order uses seed + 1
     _require("seed", args.seed, lambda v: 0 <= v < 2 ** 63 - 1, ">= 0 and < 2**63 - 1")
-    _require("grad_factor", args.grad_factor, math.isfinite, "a finite number")
+    _require("grad_factor", args.grad_factor, lambda v: 0 < v < math.inf, "a finite number > 0")  # 0: no learning
     if values["layers"] * values["width"] > MAX_WIDTH:  # gate ids are int32: the model could never be compiled
         raise LgccError(f"--layers x --width = {values['layers'] * values['width']} gates; at most {MAX_WIDTH} fit "
                         "in a graph")
     return TrainConfig(seed=args.seed, init=args.init, grad_factor=args.grad_factor,
                        implementation=args.implementation, **values)
+
+
+def _check_torchrun_environment(world: int) -> None:
+    """One line, not torch's ValueError traceback, when WORLD_SIZE is set without the rest of torchrun's variables."""
+    missing = [name for name in ("RANK", "MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
+    if world > 1 and missing:
+        raise LgccError(f"WORLD_SIZE={world} but {', '.join(missing)} not set: start several processes with "
+                        "torchrun (torchrun --nproc_per_node N -m lgcc train ...), or unset WORLD_SIZE")
 
 
 def _memory_bytes(device: torch.device) -> int | None:
@@ -134,17 +142,17 @@ def _memory_bytes(device: torch.device) -> int | None:
         return None
 
 
-def _check_memory(cfg: TrainConfig, n_inputs: int, batch: int, device: torch.device) -> None:
+def _check_memory(cfg: TrainConfig, n_inputs: int, batch: int, device: torch.device, eval_rows: int) -> None:
     """Refuse a model that cannot fit before building it: past the memory, the OOM killer ends the run silently.
 
-    ``batch`` is the samples of one process's step.  Processes of a torchrun job on the CPU
+    ``batch`` is the samples of one process's step, ``eval_rows`` the test set's.  Processes of a torchrun job on the CPU
     share this machine's memory (one GPU each otherwise).
     """
     from lgcc.frontend.training import min_training_bytes
 
     have = _memory_bytes(device)
     sharing = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if device.type == "cpu" else 1
-    need = sharing * min_training_bytes(cfg, n_inputs, batch_size=batch)
+    need = sharing * min_training_bytes(cfg, n_inputs, batch_size=batch, eval_rows=eval_rows)
     if have is not None and need > have:
         raise LgccError(f"a model of {cfg.layers} x {cfg.width} gates over {n_inputs} input bits needs at least "
                         f"{need / 2 ** 30:.1f} GiB to train (batch size {cfg.batch_size}) and evaluate, more than the "
@@ -168,7 +176,11 @@ def _setup_distributed(device_arg: str | None) -> tuple[int, int, torch.device]:
     """Join the torchrun process group if launched by torchrun; returns (rank, world, device)."""
     import torch
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise LgccError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number of processes") from None
+    _check_torchrun_environment(world)
     want_cuda = str(device_arg).startswith("cuda") or (device_arg is None and torch.cuda.is_available())
     if device_arg not in (None, "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", str(device_arg)):
         raise LgccError(f"unknown --device '{device_arg}' (choose cpu, cuda or cuda:N)")
@@ -225,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_implementation(args.implementation, args.device, device)
         batch = math.ceil(min(cfg.batch_size, len(data.x_train)) / world)  # a step takes at most the whole set
-        _check_memory(cfg, n_inputs, batch, device)
+        _check_memory(cfg, n_inputs, batch, device, len(data.y_test))
         return _train(args, cfg, data, rank, world, device)
     except RuntimeError as exc:  # torch reports a failed allocation as RuntimeError (OutOfMemoryError on GPUs)
         if "memory" not in str(exc):
@@ -278,20 +290,34 @@ def _train(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, rank: int,
                "train_seconds": round(time.perf_counter() - started, 2), "steps": history["steps"],
                "world_size": world, "device": str(device),
                "gates": cfg.layers * cfg.width, "inputs": encoder.out_dim}
-    if rank == 0:
-        if args.output:
-            meta = config_meta(cfg) | {"dataset": data.name, "classes": data.classes, "test_accuracy": accuracy,
-                                       "train_seconds": summary["train_seconds"], "world_size": world}
-            _save_or_rescue(save, model, args.output, meta)
-            summary["checkpoint"] = str(args.output)
-        if args.json:
-            print(json.dumps(summary))
-        else:
-            print(f"{data.name}: discrete test accuracy {100 * accuracy:.2f}% on {len(data.y_test)} samples "
-                  f"({summary['gates']} gates, {history['steps']} steps, {summary['train_seconds']:.1f}s"
-                  f"{', %d processes' % world if world > 1 else ''})"
-                  + (f"; saved {args.output}" if args.output else ""))
-        sys.stdout.flush()
-    if world > 1:  # every rank waits for rank 0's save: gloo aborts a rank whose peer is still busy
-        torch.distributed.barrier()
+    try:
+        if rank == 0:
+            _report(args, data, summary, accuracy, world, model, save,
+                    # no timing in the checkpoint: the same --seed gives the same bytes
+                    config_meta(cfg) | {"dataset": data.name, "classes": data.classes, "test_accuracy": accuracy,
+                                        "world_size": world})
+    finally:  # every rank waits for rank 0's save, even a failed one: gloo aborts a rank whose peer is busy
+        if world > 1:
+            torch.distributed.barrier()
     return 0
+
+
+def _report(args: argparse.Namespace, data: Dataset, summary: dict, accuracy: float, world: int,
+            model: torch.nn.Module, save: Callable[..., object], meta: dict) -> None:
+    """Rank 0's end of a run: save the checkpoint, print the summary (JSON with --json)."""
+    if args.output:
+        _save_or_rescue(save, model, args.output, meta)
+        summary["checkpoint"] = str(args.output)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{data.name}: discrete test accuracy {100 * accuracy:.2f}% on {_count(len(data.y_test), 'sample')} "
+              f"({summary['gates']} gates, {_count(summary['steps'], 'step')}, {summary['train_seconds']:.1f}s"
+              f"{', %d processes' % world if world > 1 else ''})"
+              + (f"; saved {args.output}" if args.output else ""))
+    sys.stdout.flush()
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 step``, ``2 steps``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -164,7 +164,7 @@ def test_out_of_memory_says_what_to_shrink(monkeypatch, capsys):
 
 @pytest.mark.parametrize("args, need", [
     (["--layers", "400", "--width", "9000"], "needs at least 1.3 GiB"),  # gates: weights, gradients, Adam state
-    (["--bits", "100000", "--width", "3"], "needs at least 1.5 GiB"),  # input bits of the evaluation batch
+    (["--bits", "3000000", "--width", "3"], "needs at least 1.4 GiB"),  # input bits of the 30 test rows
 ])
 def test_models_larger_than_the_memory_are_refused_before_building(monkeypatch, capsys, args, need):
     # was: built and trained until the OOM killer ended it silently (--layers 100000000 --width 10: minutes
@@ -294,10 +294,12 @@ def test_train_cli_under_torchrun_uses_two_processes(tmp_path):
     assert read_checkpoint(out)["meta"]["world_size"] == 2
 
 
-def test_progress_redraws_on_a_terminal_and_writes_few_lines_to_logs():
+def test_progress_redraws_on_a_terminal_and_writes_few_lines_to_logs(monkeypatch):
     import io
 
     from lgcc.frontend.progress import Progress
+
+    monkeypatch.setenv("COLUMNS", "200")  # the terminal's width (shutil.get_terminal_size reads it first)
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -311,6 +313,38 @@ def test_progress_redraws_on_a_terminal_and_writes_few_lines_to_logs():
         bar.close()
     assert log.getvalue().count("\n") == 10 and "train 100/100  loss 0.5000  acc 0.2500" in log.getvalue()
     assert "\r" in tty.getvalue() and "[" + "#" * 30 + "]" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
+@pytest.mark.parametrize("columns", [80, 50, 20])
+def test_the_progress_line_fits_the_terminal(monkeypatch, columns):
+    """An 82-89 character line wrapped on 80 columns, and every redraw then left a line behind."""
+    import io
+
+    from lgcc.frontend.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    tty = Tty()
+    bar = Progress(100000, stream=tty)
+    bar.update(100000, loss=12.3456, acc=0.25)
+    line = tty.getvalue().lstrip("\r")
+    assert len(line) < max(columns, len(line.split("]")[-1]) + 6)  # the bar gives way; the figures stay
+    assert ("[" in line) == (columns >= 60)
+
+
+def test_closed_stderr_still_trains_and_saves(tmp_path):
+    """'lgcc train ... 2>&-' crashed in the progress bar (sys.stderr is None) and saved nothing."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "lgcc", "train", "--dataset", "iris", *TINY[:-2],
+                           "-o", str(tmp_path / "m.pt")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=300, preexec_fn=lambda: os.close(2))
+    assert proc.returncode == 0 and (tmp_path / "m.pt").is_file()
 
 
 def test_one_class_dataset_and_inverted_thermometer_range_are_refused(tmp_path, capsys):
@@ -352,3 +386,38 @@ def test_a_failed_save_keeps_the_trained_model(tmp_path, capsys, monkeypatch):
     assert err == (f"lgcc: error: {target}: could not be written (No space left on device); the trained model "
                    f"was saved to {rescued[0]} instead\n")
     assert read_checkpoint(rescued[0])["meta"]["dataset"] == "iris"
+
+
+def test_the_memory_bound_counts_the_test_rows_there_are():
+    """Evaluation was counted as 1000 rows: a 1 x 7,500,000 iris model (30 test rows) was refused as 28 GiB."""
+    from lgcc.frontend.training import TrainConfig, min_training_bytes
+
+    cfg = TrainConfig(layers=1, width=7_500_000, steps=1, batch_size=32)
+    assert min_training_bytes(cfg, 32, batch_size=32, eval_rows=30) < 3 * 2**30 < min_training_bytes(cfg, 32, 32)
+
+
+def test_classes_the_training_rows_lack_are_refused(tmp_path, capsys):
+    """Were trained, with an accuracy reported on classes no training row had (one class: 54%)."""
+    np.savez(tmp_path / "d.npz", X=np.arange(8.0).reshape(4, 2), y=np.zeros(4, np.int64), X_test=np.ones((3, 2)),
+             y_test=np.arange(3))
+    code, _, err = _train(capsys, "--dataset", str(tmp_path / "d.npz"), *TINY)
+    assert code == 2 and "test labels no training row has (1, 2), which the model could never predict" in err
+    assert err.count("\n") == 1
+
+
+def test_the_same_seed_gives_the_same_checkpoint_bytes(tmp_path, capsys):
+    """The metadata held the training time, so two runs of one --seed wrote different files."""
+    for name in ("a.pt", "b.pt"):
+        assert _train(capsys, "--dataset", "iris", *TINY, "--seed", "5", "-o", str(tmp_path / name))[0] == 0
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+
+
+def test_incomplete_torchrun_environment_is_one_line(capsys, monkeypatch):
+    """WORLD_SIZE alone gave torch's 'RANK expected' ValueError traceback."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for name in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    code, _, err = _train(capsys, "--dataset", "iris", *TINY)
+    assert code == 2 and err == ("lgcc: error: WORLD_SIZE=2 but RANK, MASTER_ADDR, MASTER_PORT not set: start several "
+                                 "processes with torchrun (torchrun --nproc_per_node N -m lgcc train ...), or unset "
+                                 "WORLD_SIZE\n")
