@@ -1,4 +1,4 @@
-"""Checks of the numbers the frontend's modules are built from (widths, counts, scales).
+"""Checks of the numbers the frontend's modules are built from (widths, counts, scales), and of their inputs.
 
 A float where a count belongs would be truncated (``GroupSum(2.5)`` became 2 classes), a bool
 is an int to Python, and a width past what a graph can number would fail, or exhaust memory,
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
+
+import torch
 
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import FIRST_INPUT
@@ -33,3 +35,13 @@ def checked_positive(value: object, what: str) -> float:
     if not (math.isfinite(number) and number > 0):
         raise LgccError(f"{what} must be a finite number above 0, got {value!r:.40}")
     return number
+
+
+def checked_input(x: object, what: str, device: torch.device | None) -> torch.Tensor:
+    """``x`` if it is a tensor on ``device`` (None: any), else LgccError: torch's own errors for a numpy
+    array or a tensor on another device come from deep inside the computation."""
+    if not isinstance(x, torch.Tensor):
+        raise LgccError(f"{what} takes a torch tensor, got {type(x).__name__}; convert it with torch.as_tensor(x)")
+    if device is not None and x.device != device:
+        raise LgccError(f"{what}: the input is on {x.device}, the module on {device}; move one with .to()")
+    return x

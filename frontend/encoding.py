@@ -18,7 +18,7 @@ from torch import nn
 from lgcc.ir.errors import LgccError
 from lgcc.ir.graph import Encoding
 
-from .args import MAX_WIDTH, checked_int
+from .args import MAX_WIDTH, checked_input, checked_int
 from .packbits import PackBitsTensor
 
 
@@ -58,7 +58,7 @@ class Thresholds(nn.Module):
         if isinstance(x, PackBitsTensor):
             raise LgccError("an input encoding reads float features, not a PackBitsTensor: encode first, "
                             "then pack the bits (PackBitsTensor(encoder(x).bool())) and run the layers after it")
-        if x.dim() != 2 or x.shape[1] != self.n_features:
+        if checked_input(x, "Thresholds", self.threshold.device).dim() != 2 or x.shape[1] != self.n_features:
             raise LgccError(f"expected features of shape (batch, {self.n_features}), got {tuple(x.shape)}")
         return (x.to(torch.float32)[:, self.feature] > self.threshold).to(self.dtype)
 

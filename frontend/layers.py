@@ -34,7 +34,7 @@ from torch import nn
 
 from lgcc.ir.errors import LgccError
 
-from .args import checked_int, checked_positive
+from .args import checked_input, checked_int, checked_positive
 from .device import checked_device
 from .packbits import PackBitsTensor, eval_layer
 from .relaxation import (GradFactor, PolyLayerFunction, case_coefficients, hard_coefficients, hard_ops,
@@ -195,6 +195,7 @@ class LogicLayer(nn.Module):
         """Relaxed gates in training mode, the argmax gates in eval mode (also on a PackBitsTensor)."""
         if isinstance(x, PackBitsTensor):
             return self._forward_packed(x)
+        x = checked_input(x, "LogicLayer", self.weights.device)
         if x.dim() != 2 or x.shape[1] != self.in_dim:
             raise LgccError(f"LogicLayer expected input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
         if not x.is_floating_point():
@@ -277,6 +278,8 @@ class GroupSum(nn.Module):
         """``(batch, n)`` -> ``(batch, k)`` class scores; on a PackBitsTensor, int32 counts (not divided by tau)."""
         if isinstance(x, PackBitsTensor):
             return x.group_sum(self.k)
+        if checked_input(x, "GroupSum", None).dim() < 1:
+            raise LgccError("GroupSum expects (batch, n) values, got a 0-dimensional tensor")
         if x.shape[-1] % self.k:
             raise LgccError(f"GroupSum: {x.shape[-1]} inputs cannot be split into {self.k} equal classes")
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau

@@ -64,6 +64,8 @@ def run_abc(commands: str, timeout: float = 600.0) -> str:
 
 def optimize_with_abc(graph: Graph, script: str = BEST_SCRIPT, timeout: float = 600.0) -> tuple[Graph, int]:
     """Run ``script`` on the graph's logic; return the result (head etc. kept) and ABC's AND count."""
+    if graph.n_gates == 0:  # nothing for ABC to do (and with no outputs, ABC fails an internal assertion)
+        return graph, 0
     with tempfile.TemporaryDirectory(prefix="lgcc-abc-") as tmp:
         src, dst = Path(tmp) / "in.aig", Path(tmp) / "out.aig"
         aiger.write(graph.copy(meta={}, head=None, encoding=None), src)

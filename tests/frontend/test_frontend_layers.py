@@ -173,6 +173,12 @@ def test_bad_arguments_are_one_line_errors():
     (lambda: Thermometer.uniform(2, 3, low=[0, 1, 2]), "low and high must be numbers or 2 of them"),
     # integer input that is not bits: the eval-mode gates returned values such as -4 and 21
     (lambda: LogicLayer(4, 6).eval()(torch.full((1, 4), 5, dtype=torch.int8)), "integer input must be bits"),
+    # were AttributeError "'numpy.ndarray' object has no attribute 'dim'", torch's device errors, an IndexError
+    (lambda: LogicLayer(4, 6)(np.zeros((2, 4), np.float32)), "LogicLayer takes a torch tensor, got ndarray"),
+    (lambda: Thermometer.uniform(2, 2)(np.zeros((2, 2))), "Thresholds takes a torch tensor, got ndarray"),
+    (lambda: LogicLayer(4, 6)(torch.zeros(2, 4, device="meta")), "the input is on meta, the module on cpu"),
+    (lambda: Thermometer.uniform(2, 2)(torch.zeros(2, 2, device="meta")), "the input is on meta, the module on cpu"),
+    (lambda: GroupSum(4)(torch.tensor(1.0)), "GroupSum expects (batch, n) values, got a 0-dimensional tensor"),
 ])
 def test_counts_scales_and_bits_are_checked_at_the_call(make, message):
     with pytest.raises(LgccError, match=re.escape(message)):

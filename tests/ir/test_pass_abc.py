@@ -75,3 +75,12 @@ def test_abc_pass_keeps_function_on_random_graphs(g):
     out, _ = abc_pass(g, AbcParams())
     assert np.array_equal(truth_table(out.verify()), truth_table(g))
     assert out.n_inputs == g.n_inputs and out.n_outputs == g.n_outputs
+
+
+@pytest.mark.skipif(abc_binary() is None, reason="berkeley-abc is not installed")
+def test_abc_pass_on_a_graph_without_gates():
+    """A graph of no gates (and no outputs) made ABC fail an internal assertion: 'Abc_NtkCheckNames'."""
+    from lgcc.ir.graph import Graph
+
+    for g in (Graph.from_arrays(0, [], [], [], []), Graph.from_arrays(2, [], [], [], [2, 3], [False, True])):
+        assert np.array_equal(optimize(g, passes=["abc"]).graph.outputs, g.outputs)

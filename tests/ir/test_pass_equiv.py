@@ -237,3 +237,12 @@ def test_abc_past_its_time_limit_leaves_the_simulation_verdict(monkeypatch):
     res = check_equivalence(g, optimize(g, 2).graph, vectors=2000, abc_timeout=7)
     assert res.equivalent and not res.proved and res.method == "random"
     assert "ABC cec undecided within 7 s (--abc-timeout): no proof" in res.summary()
+
+
+def test_a_seed_numpy_cannot_take_is_one_line():
+    """seed=-1 on more than 20 inputs was numpy's ValueError from deep in the simulation."""
+    from lgcc.ir.errors import LgccError
+
+    g = random_layered_graph(24, [8], seed=1)
+    with pytest.raises(LgccError, match="seed must be an integer in 0..2\\*\\*64-1, got -1"):
+        check_equivalence(g, g, seed=-1)
