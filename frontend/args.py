@@ -1,40 +1,14 @@
-"""Checks of the numbers the frontend's modules are built from (widths, counts, scales), and of their inputs.
-
-A float where a count belongs would be truncated (``GroupSum(2.5)`` became 2 classes), a bool
-is an int to Python, and a width past what a graph can number would fail, or exhaust memory,
-far from the call that asked for it: each is one :class:`LgccError` line at the call instead.
-"""
+"""Checks of what the frontend's modules are built from and given: the counts and scales of
+:mod:`lgcc.ir.checks`, and their tensor inputs."""
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
+from lgcc.ir.checks import MAX_WIDTH, checked_finite, checked_int, checked_positive
 from lgcc.ir.errors import LgccError
-from lgcc.ir.graph import FIRST_INPUT
 
-#: Largest layer width: graph node ids are int32, after the two constants.
-MAX_WIDTH = 2**31 - 1 - FIRST_INPUT
-
-
-def checked_int(value: object, what: str, low: int = 1, high: int = MAX_WIDTH) -> int:
-    """``value`` as an int in ``low..high`` (numpy integers too, not bools or floats), else LgccError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
-        raise LgccError(f"{what} must be an integer in {low}..{high}, got {value!r:.40}")
-    return int(value)
-
-
-def checked_positive(value: object, what: str) -> float:
-    """``value`` as a finite float above 0, else LgccError."""
-    try:
-        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
-    except OverflowError:  # an integer beyond float's range
-        number = math.inf
-    if not (math.isfinite(number) and number > 0):
-        raise LgccError(f"{what} must be a finite number above 0, got {value!r:.40}")
-    return number
+__all__ = ["MAX_WIDTH", "checked_finite", "checked_input", "checked_int", "checked_positive"]
 
 
 def checked_input(x: object, what: str, device: torch.device | None) -> torch.Tensor:

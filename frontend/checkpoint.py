@@ -68,10 +68,11 @@ def save(model: nn.Module, path: str | os.PathLike, meta: dict[str, Any] | None 
     return path
 
 
-def _not_json(meta: Any) -> str | None:
-    """Why ``meta`` is not strict JSON (NaN and infinity are not: JSON parsers refuse them), else None."""
+def _not_json(meta: Any, allow_nan: bool = False) -> str | None:
+    """Why ``meta`` is not JSON, else None.  NaN and infinity are not JSON (parsers refuse them), so
+    :func:`save` refuses them; reading takes them (files from before that check hold them)."""
     try:
-        json.dumps(meta, allow_nan=False)
+        json.dumps(meta, allow_nan=allow_nan)
     except ValueError as exc:  # json says "Out of range float values are not JSON compliant"
         return "NaN or infinity, which JSON has no value for" if "float" in str(exc) else str(exc)
     except (TypeError, RecursionError) as exc:
@@ -170,7 +171,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     check_spec(blob.get("layers"), where=str(path))
     if not isinstance(blob.get("meta", {}), dict):
         raise FormatError(f"{path}: checkpoint metadata is not a dict; write it again with lgcc.save")
-    why = _not_json(blob.get("meta", {}))
+    why = _not_json(blob.get("meta", {}), allow_nan=True)
     if why:
         raise FormatError(f"{path}: checkpoint metadata must hold plain JSON values ({why}); "
                           "write it again with lgcc.save")

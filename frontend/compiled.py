@@ -95,7 +95,8 @@ class CompiledLogicNet(nn.Module):
     ``device`` must be ``"cpu"`` (for GPUs: ``lgcc compile --target cuda``).  ``num_bits`` is
     difflogic's word width, accepted and checked for compatibility; lgcc always evaluates with
     the widest vectors of ``isa`` (``auto``: the best this machine runs).  ``cpu_compiler``:
-    the C compiler command (default: ``$CC``, else the first of ``cc``, ``gcc``, ``clang``).  ``threads``: threads per call.
+    the C compiler command (default: ``$CC``, else the first of ``cc``, ``gcc``, ``clang``).
+    ``threads``: threads per call.
     """
 
     def __init__(self, model: nn.Module | str | os.PathLike | None, device: str = "cpu", num_bits: int = 64,

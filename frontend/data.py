@@ -48,6 +48,16 @@ class Dataset:
         """Number of raw features per sample."""
         return int(self.x_train.shape[1])
 
+    def untrained_note(self) -> str | None:
+        """One line naming the test classes that no training row has (the model learns nothing of them, yet
+        their test rows count in the accuracy), or None where every test class has training rows."""
+        unseen = np.setdiff1d(self.y_test, self.y_train)
+        if not unseen.size:
+            return None
+        shown = ", ".join(str(self.classes[i]) for i in unseen[:5]) + (", ..." if unseen.size > 5 else "")
+        return (f"{self.name}: note: no training row has label {shown}, which {len(unseen)} class(es) of the test "
+                "set hold; give every class training rows (more samples, or your own X_test and y_test)")
+
     def relabelling_note(self, most: int = 10) -> str | None:
         """One line naming the class index of each original label, or None where the labels already were 0..k-1.
 
@@ -107,11 +117,6 @@ def _make(name: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.n
         raise LgccError(f"{name}: the labels y hold {len(classes)} class; a classifier needs at least 2")
     labels = labels.astype(np.int64)
     values = _label_values(name, classes)  # first: NaN labels are refused as such
-    unseen = np.setdiff1d(labels[test], labels[train])
-    if unseen.size:  # (so the training rows hold the 2 or more classes there are)
-        raise LgccError(f"{name}: test labels no training row has ({', '.join(map(str, classes[unseen][:5]))}"
-                        f"{', ...' if unseen.size > 5 else ''}), which the model could never predict; give every "
-                        "class training rows (for an .npz: more samples of each class, or your own X_test and y_test)")
     return Dataset(name, x[train], labels[train], x[test], labels[test], int(len(classes)), values, value_range)
 
 
@@ -184,7 +189,7 @@ def _npz(path: Path) -> Dataset:
     if "X" not in arrays or "y" not in arrays:
         raise LgccError(f"{path}: needs arrays 'X' (features) and 'y' (labels), found {sorted(arrays)}")
     like = {_loose(k): k for k in NPZ_ARRAYS}
-    misspelt = sorted(k for k in arrays if k not in NPZ_ARRAYS and _loose(k) in like)
+    misspelt = sorted(k for k in arrays if k not in NPZ_ARRAYS and like.get(_loose(k), k) not in arrays)
     if misspelt:
         raise LgccError(f"{path}: array {misspelt[0]!r} is not read: did you mean {like[_loose(misspelt[0])]!r}? "
                         "(the arrays are X and y, optionally with a test set X_test and y_test)")

@@ -35,6 +35,7 @@ class Thresholds(nn.Module):
     def __init__(self, n_features: int, feature: npt.ArrayLike, threshold: npt.ArrayLike,
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        n_features = checked_int(n_features, "Thresholds n_features")
         feature = torch.as_tensor(np.asarray(feature, dtype=np.int64))
         threshold = torch.as_tensor(np.asarray(threshold, dtype=np.float32))
         if feature.dim() != 1 or feature.shape != threshold.shape:
@@ -108,6 +109,7 @@ class Thermometer(Thresholds):
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < 1:
             raise LgccError("Thermometer.from_data: expected training features of shape (N, n_features)")
+        n_bits = checked_int(n_bits, "Thermometer n_bits", high=MAX_WIDTH // max(1, x.shape[1]))
         if method == "uniform":
             return cls.uniform(x.shape[1], n_bits, x.min(axis=0), x.max(axis=0))
         if method != "quantile":

@@ -183,7 +183,7 @@ def lower_blob(blob: Any) -> Graph:
         _check(bool(np.isfinite(w).all()), "non-finite weights")  # refused by the torch path's check_spec
         ia, ib = _array(s.get("a"), "<i8", (out_dim,)), _array(s.get("b"), "<i8", (out_dim,))
         _check(int(min(ia.min(), ib.min())) >= 0 and int(max(ia.max(), ib.max())) < in_dim, "connection range")
-        _check(type(s.get("grad_factor", 1.0)) is float and 0 < s.get("grad_factor", 1.0) < np.inf, "grad_factor")
+        _check(type(s.get("grad_factor", 1.0)) is float and np.isfinite(s.get("grad_factor", 1.0)), "grad_factor")
         ops.append(np.argmax(w, axis=1).astype(np.uint8))  # first index on ties, as torch.argmax
         a.append((base + ia).astype(np.int32))
         b.append((base + ib).astype(np.int32))

@@ -34,7 +34,7 @@ from torch import nn
 
 from lgcc.ir.errors import LgccError
 
-from .args import checked_input, checked_int, checked_positive
+from .args import checked_finite, checked_input, checked_int, checked_positive
 from .device import checked_device
 from .packbits import PackBitsTensor, eval_layer
 from .relaxation import (GradFactor, PolyLayerFunction, case_coefficients, hard_coefficients, hard_ops,
@@ -141,7 +141,7 @@ class LogicLayer(nn.Module):
                  wiring: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
         in_dim, out_dim = checked_int(in_dim, "LogicLayer in_dim"), checked_int(out_dim, "LogicLayer out_dim")
-        grad_factor = checked_positive(grad_factor, "LogicLayer grad_factor")
+        grad_factor = checked_finite(grad_factor, "LogicLayer grad_factor")  # lgcc train asks for > 0
         if implementation not in IMPLEMENTATIONS:
             raise LgccError(f"unknown implementation '{implementation}' (choose from {', '.join(IMPLEMENTATIONS)})")
         device = checked_device(device)
@@ -201,9 +201,11 @@ class LogicLayer(nn.Module):
         if not x.is_floating_point():
             # bits given as ints/bools: in int arithmetic the relaxation truncates to 0, and in bool
             # arithmetic the eval-mode coefficient -1 becomes True (+ is or), giving wrong gates
-            if x.dtype != torch.bool and x.numel() and bool(((x != 0) & (x != 1)).any()):
-                raise LgccError(f"LogicLayer: integer input must be bits (0 or 1), got {int(x.max())} and "
-                                f"{int(x.min())} among them; give floats in [0, 1] for relaxed inputs")
+            if x.dtype != torch.bool and x.numel():
+                lo, hi = (int(v) for v in torch.aminmax(x))  # one pass (an elementwise test cost ~8% of a layer)
+                if lo < 0 or hi > 1:
+                    raise LgccError(f"LogicLayer: integer input must be bits (0 or 1), got {hi if hi > 1 else lo}; "
+                                    "give floats in [0, 1] for relaxed inputs")
             x = x.to(self.weights.dtype)
         impl = self.resolved_implementation(x)
         if impl == "cuda":

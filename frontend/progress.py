@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import time
 from typing import TextIO
@@ -32,11 +32,22 @@ class Progress:
         if self.tty:
             rest = f" {step}/{self.total}  {stats}  {elapsed:.0f}s<{eta:.0f}s "
             # a line wider than the terminal wraps, and every redraw then adds a line: the bar gives way
-            width = max(0, min(30, shutil.get_terminal_size().columns - 1 - len(self.label) - 3 - len(rest)))
+            width = max(0, min(30, self._columns() - 1 - len(self.label) - 3 - len(rest)))
             filled = int(width * step / self.total)
             bar = " [" + "#" * filled + "." * (width - filled) + "]" if width >= 5 else ""
             return f"\r{self.label}{bar}{rest}"
         return f"{self.label} {step}/{self.total}  {stats}  {elapsed:.1f}s\n"
+
+    def _columns(self) -> int:
+        """Width of the terminal the bar is drawn on ($COLUMNS first, as shutil reads it; else 80)."""
+        try:
+            return int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            pass
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):  # no file descriptor (a StringIO), or not a terminal
+            return 80
 
     def update(self, step: int, **values: float) -> None:
         """Show progress after ``step`` steps (1-based) with the given values."""

@@ -154,7 +154,8 @@ def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
             if not thr.is_floating_point() or not bool(torch.isfinite(thr).all()):
                 _fail(at, "thresholds must be finite floats")
             if thr.numel() and float(thr.abs().max()) > F32_MAX:  # lowered to float32, as features are compared
-                _fail(at, f"thresholds must be within float32's range (+-{F32_MAX:.4g}), got {float(thr.abs().max()):.4g}")
+                _fail(at, f"thresholds must be within float32's range (+-{F32_MAX:.4g}), "
+                          f"got {float(thr.abs().max()):.4g}")
             if seen_thresholds:
                 _fail(at, "is a second Thresholds layer; a model has one input encoding at most")
             width, seen_thresholds = int(feat.numel()), True
@@ -177,8 +178,8 @@ def check_spec(specs: object, where: str = "model") -> list[LayerSpec]:
                     _fail(at, f"connection {name} reads outside the {in_dim} inputs")
             if width is not None and width != in_dim:
                 _fail(at, f"in_dim {in_dim} does not match the {width} values produced before it")
-            if "grad_factor" in s and _number(s, "grad_factor", at, integer=False) <= 0:
-                _fail(at, f"grad_factor must be above 0, got {s['grad_factor']}")
+            if "grad_factor" in s:
+                _number(s, "grad_factor", at, integer=False)
             n_inputs, n_gates = n_inputs if seen_logic else in_dim, n_gates + out_dim
             width, seen_logic = out_dim, True
         elif kind == "group_sum":

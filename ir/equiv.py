@@ -18,14 +18,13 @@ A failure comes with a counterexample input vector.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
-from .errors import LgccError
+from .checks import checked_int
 from .graph import Graph
 from .simulate import (MAX_EXHAUSTIVE_INPUTS, exhaustive_inputs, head_scores, scores, simulate, simulate_words,
                        unpack_rows)
@@ -81,8 +80,7 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     ``lgcc.compiled_sim`` has ones many times faster on big graphs).  ``status(text)``, if
     given, is told when the ABC proof starts (it can take minutes).
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
-        raise LgccError(f"seed must be an integer in 0..2**64-1, got {seed!r:.40}")  # numpy's generators' range
+    seed = checked_int(seed, "seed", low=0, high=None)  # what numpy's generators take
     sims = simulators or (partial(simulate_words, a), partial(simulate_words, b))
     if a.n_inputs != b.n_inputs:
         return EquivResult(False, "interface", "bits", 0, True,

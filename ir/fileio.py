@@ -151,7 +151,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             full = _out_of_space(exc)
             if full is None:
                 raise
-            raise LgccError(f"{path}: could not be written ({full}); free some space and run again") from None
+            advice = "raise the file size limit (ulimit -f)" if full == errno.EFBIG else "free some space"
+            raise LgccError(f"{path}: could not be written ({os.strerror(full)}); {advice} and run again") from None
         # mkstemp creates the file 0600; give it the mode open() would (the existing file's, else
         # 0666 - umask), once written (a read-only mode set before would stop the writer); best
         # effort: a file system without modes keeps what it has
@@ -167,14 +168,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def _out_of_space(exc: BaseException) -> str | None:
-    """The reason when ``exc`` or an exception it was raised from is a full disk, quota or size limit, else None."""
+def _out_of_space(exc: BaseException) -> int | None:
+    """The errno when ``exc`` or an exception it was raised from is a full disk, quota or size limit, else None."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         if isinstance(e, OSError) and e.errno in _FULL:
-            return os.strerror(e.errno)
+            return e.errno
         e = e.__cause__ or e.__context__
     return None
 

@@ -239,10 +239,12 @@ class Graph:
         A value the dtype cannot hold exactly (an op of 257, an id of 2**32 + 2 or 2.7) is a
         :class:`GraphError`, not wrapped or truncated into another graph.
         """
+        from .checks import checked_int  # (that module imports this one)
+
         outputs = _exact(outputs, np.int32, "outputs")
         neg = np.zeros(outputs.shape, bool) if out_neg is None else _exact(out_neg, np.bool_, "out_neg")
-        return cls(int(n_inputs), _exact(op, np.uint8, "op"), _exact(a, np.int32, "a"), _exact(b, np.int32, "b"),
-                   outputs, neg, **kw)
+        return cls(checked_int(n_inputs, "n_inputs", low=0, high=None), _exact(op, np.uint8, "op"),
+                   _exact(a, np.int32, "a"), _exact(b, np.int32, "b"), outputs, neg, **kw)
 
     # ------------------------------------------------------------ invariants
     def verify(self) -> "Graph":
@@ -286,7 +288,7 @@ class Graph:
                     or ly[-1] != n or np.any(np.diff(ly) < 0)):
                 raise GraphError(f"layers must be non-decreasing gate boundaries from 0 to {n}")
         try:
-            json.dumps(self.meta, allow_nan=False)  # NaN and infinity are not JSON: parsers refuse them
+            json.dumps(self.meta)
         except (TypeError, ValueError, RecursionError) as exc:
             raise GraphError(f"meta must hold plain JSON values: {exc}") from None
         return self

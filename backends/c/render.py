@@ -9,9 +9,8 @@ across runs; the vector width is chosen by the compiler flags at build time.
 
 from __future__ import annotations
 
-import numbers
-
 import json
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING

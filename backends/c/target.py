@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="vector instructions: auto (best this machine and compiler run), portable (uint64), "
                         "sse2, avx2, avx512, neon (default: auto)")
     g.add_argument("--cc", metavar="CMD", default=None,
-                   help="C compiler command (default: $CC, else the first of cc, gcc, clang); e.g. --cc aarch64-linux-gnu-gcc --isa neon")
+                   help="C compiler command (default: $CC, else the first of cc, gcc, clang); "
+                        "e.g. --cc aarch64-linux-gnu-gcc --isa neon")
     g.add_argument("--threads", type=int, default=1, metavar="N",
                    help="threads a call uses when it passes n_threads=0 (default 1)")
 

@@ -41,7 +41,7 @@ _UNSUPPORTED = {
 def _is_register_cell(model: str) -> bool:
     """Whether a ``.subckt`` model is one of Yosys's internal flip-flop or latch cells (``$_DFF_P_``,
     ``$_SDFF_PN0_``, ``$_DLATCH_N_``, ...), which ``write_blif`` writes for registers."""
-    return model.startswith("$_") and any(kind in model for kind in ("DFF", "LATCH", "SR_"))
+    return model.startswith("$_") and any(kind in model for kind in ("DFF", "LATCH", "SR_", "_FF_"))
 
 
 class Unhandled(Exception):

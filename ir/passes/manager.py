@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import checked_int
 from ..errors import LgccError
 from ..graph import Graph
 from .metrics import graph_metrics
@@ -134,8 +135,8 @@ def optimize(graph: Graph, level: int = 1, passes: list[str] | str | None = None
     """
     if isinstance(passes, str):  # "simplify,prune": a list, not its letters
         passes = parse_pass_list(passes)
-    if passes is None and (isinstance(level, bool) or not isinstance(level, int)):
-        raise LgccError(f"optimization level must be an int (0, 1 or 2), got {level!r}")
+    if passes is None:
+        level = checked_int(level, "optimization level", low=0, high=None)  # pipeline() names the known ones
     steps: list[Step] = list(passes) if passes is not None else pipeline(level)
     for step in steps:  # fail on a bad name before doing any work
         for name in (step.passes if isinstance(step, FixedPoint) else (step,)):

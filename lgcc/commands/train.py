@@ -93,7 +93,7 @@ def _require(name: str, value: float | None, ok: Callable[[float], bool], requir
 
 
 def _config(args: argparse.Namespace, dataset_key: str, n_classes: int) -> TrainConfig:
-    from lgcc.frontend.spec import MAX_WIDTH
+    from lgcc.ir.checks import MAX_WIDTH
     from lgcc.frontend.training import TrainConfig
 
     values = dict(DEFAULTS[dataset_key])
@@ -114,7 +114,8 @@ def _config(args: argparse.Namespace, dataset_key: str, n_classes: int) -> Train
         _require(name, values.get(name), lambda v: 0 < v < math.inf, "a finite number > 0")
     # torch generators take 64-bit seeds; the batch order uses seed + 1
     _require("seed", args.seed, lambda v: 0 <= v < 2 ** 63 - 1, ">= 0 and < 2**63 - 1")
-    _require("grad_factor", args.grad_factor, lambda v: 0 < v < math.inf, "a finite number > 0")  # 0: no learning
+    # 0 or below: the layers under the last would not learn, or unlearn
+    _require("grad_factor", args.grad_factor, lambda v: 0 < v < math.inf, "a finite number > 0")
     if values["layers"] * values["width"] > MAX_WIDTH:  # gate ids are int32: the model could never be compiled
         raise LgccError(f"--layers x --width = {values['layers'] * values['width']} gates; at most {MAX_WIDTH} fit "
                         "in a graph")
@@ -145,8 +146,8 @@ def _memory_bytes(device: torch.device) -> int | None:
 def _check_memory(cfg: TrainConfig, n_inputs: int, batch: int, device: torch.device, eval_rows: int) -> None:
     """Refuse a model that cannot fit before building it: past the memory, the OOM killer ends the run silently.
 
-    ``batch`` is the samples of one process's step, ``eval_rows`` the test set's.  Processes of a torchrun job on the CPU
-    share this machine's memory (one GPU each otherwise).
+    ``batch`` is the samples of one process's step, ``eval_rows`` the test set's.  Processes of a
+    torchrun job on the CPU share this machine's memory (one GPU each otherwise).
     """
     from lgcc.frontend.training import min_training_bytes
 
@@ -256,7 +257,7 @@ def _save_or_rescue(save: Callable[..., object], model: torch.nn.Module, path: s
 
     try:
         save(model, path, meta=meta)
-    except LgccError as exc:
+    except (LgccError, OSError) as exc:  # OSError: e.g. EIO or a read-only file system
         rescue = os.path.join(tempfile.gettempdir(), f"lgcc-train-{os.getpid()}-{time.strftime('%Y%m%d-%H%M%S')}.pt")
         try:
             save(model, rescue, meta=meta)
@@ -275,9 +276,9 @@ def _train(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, rank: int,
     from lgcc.frontend.progress import Progress
     from lgcc.frontend.training import config_meta, evaluate, make_encoder, make_model, train_loop
 
-    note = data.relabelling_note()
-    if note and rank == 0:  # stderr: stdout holds only the summary (JSON with --json)
-        print(note, file=sys.stderr)
+    for note in (data.relabelling_note(), data.untrained_note()):
+        if note and rank == 0:  # stderr: stdout holds only the summary (JSON with --json)
+            print(note, file=sys.stderr)
     torch.manual_seed(cfg.seed)
     encoder = make_encoder(data, cfg.bits, cfg.encoding)
     model = make_model(encoder, encoder.out_dim, data.n_classes, cfg, device=device)

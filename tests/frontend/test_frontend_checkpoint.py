@@ -133,7 +133,6 @@ def test_newer_version_and_corrupt_content(tmp_path):
     (3, "tau", float("nan"), "tau must be a finite number"),
     (3, "k", torch.zeros(2), "k must be an integer, got Tensor"),
     (1, "grad_factor", None, "grad_factor must be a finite number"),
-    (1, "grad_factor", 0.0, "grad_factor must be above 0, got 0.0"),  # was accepted, then LogicLayer refused it
     (2, "kind", torch.zeros(3), "unknown layer kind None"),
     (3, "tau", float("inf"), "tau must be a finite number"),  # the fast reader gave a line without the file
     pytest.param(3, "tau", 10**400, "tau must be a finite number, got an integer of 1329 bits",

@@ -244,5 +244,5 @@ def test_a_seed_numpy_cannot_take_is_one_line():
     from lgcc.ir.errors import LgccError
 
     g = random_layered_graph(24, [8], seed=1)
-    with pytest.raises(LgccError, match="seed must be an integer in 0..2\\*\\*64-1, got -1"):
+    with pytest.raises(LgccError, match="seed must be an integer in 0 or more, got -1"):
         check_equivalence(g, g, seed=-1)

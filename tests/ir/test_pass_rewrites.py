@@ -184,5 +184,5 @@ def test_optimize_takes_a_pass_string_and_refuses_a_level_that_is_not_an_int():
     g = random_layered_graph(6, [12, 6], seed=2)
     by_string = optimize(g, passes="simplify, prune").graph
     assert np.array_equal(truth_table(by_string), truth_table(optimize(g, passes=["simplify", "prune"]).graph))
-    with pytest.raises(LgccError, match="optimization level must be an int \\(0, 1 or 2\\), got '1'"):
+    with pytest.raises(LgccError, match="optimization level must be an integer in 0 or more, got '1'"):
         optimize(g, level="1")

@@ -1,7 +1,7 @@
 """The CLI frame: version, usage errors as one line with exit 2, help everywhere."""
 
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
