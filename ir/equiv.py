@@ -82,17 +82,10 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     """
     seed = checked_int(seed, "seed", low=0, high=None)  # what numpy's generators take
     sims = simulators or (partial(simulate_words, a), partial(simulate_words, b))
-    if a.n_inputs != b.n_inputs:
-        return EquivResult(False, "interface", "bits", 0, True,
-                           detail=f"input counts differ ({a.n_inputs} vs {b.n_inputs})")
-    if not (a.encoding is None and b.encoding is None or a.encoding is not None and a.encoding.same_as(b.encoding)):
-        # equal logic on input bits is not the same model on raw features
-        return EquivResult(False, "interface", "bits", 0, True,
-                           detail="the input encodings (feature thresholds) differ; to compare the logic on "
-                                  "input bits alone, drop them (lgcc verify --bits)")
-    compared, reason = _comparison(a, b)
-    if compared is None:
-        return EquivResult(False, "interface", "bits", 0, True, detail=reason)
+    why = interface_difference(a, b)
+    if why is not None:
+        return EquivResult(False, "interface", "bits", 0, True, detail=why)
+    compared = _comparison(a, b)[0] or "bits"
     exhaustive = a.n_inputs <= MAX_EXHAUSTIVE_INPUTS
     n_vectors = 1 << a.n_inputs if exhaustive else max(64, int(vectors))
     method = "exhaustive" if exhaustive else "random"
@@ -109,6 +102,19 @@ def check_equivalence(a: Graph, b: Graph, vectors: int = DEFAULT_VECTORS, seed: 
     if not exhaustive and use_abc:
         _abc_proof(a, b, result, abc_timeout, status)
     return result
+
+
+def interface_difference(a: Graph, b: Graph) -> str | None:
+    """Why ``a`` and ``b`` cannot be equivalent whatever their logic (inputs, input encodings, heads or
+    outputs differ), else None: then they are compared by simulation (and ABC)."""
+    if a.n_inputs != b.n_inputs:
+        return f"input counts differ ({a.n_inputs} vs {b.n_inputs})"
+    if not (a.encoding is None and b.encoding is None or a.encoding is not None and a.encoding.same_as(b.encoding)):
+        # equal logic on input bits is not the same model on raw features
+        return ("the input encodings (feature thresholds) differ; to compare the logic on input bits alone, "
+                "drop them (lgcc verify --bits)")
+    compared, reason = _comparison(a, b)
+    return reason if compared is None else None
 
 
 def _comparison(a: Graph, b: Graph) -> tuple[str | None, str]:

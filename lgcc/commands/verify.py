@@ -8,7 +8,7 @@ import math
 import sys
 from collections.abc import Callable
 
-from lgcc.ir.equiv import DEFAULT_VECTORS, Simulator, check_equivalence
+from lgcc.ir.equiv import DEFAULT_VECTORS, Simulator, check_equivalence, interface_difference
 from lgcc.ir.errors import LgccError, WorkFailed
 from lgcc.ir.graph import Graph
 from lgcc.ir.simulate import MAX_EXHAUSTIVE_INPUTS
@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         a, b = a.copy(head=None, encoding=None), b.copy(head=None, encoding=None)
     n_vectors = 1 << a.n_inputs if a.n_inputs <= MAX_EXHAUSTIVE_INPUTS else args.vectors
     long_run = (a.n_gates + b.n_gates) * n_vectors >= PROGRESS_MIN_GATE_EVALS
-    use_c = a.n_inputs == b.n_inputs and (args.engine == "c" or (args.engine == "auto" and long_run))
+    # no C libraries to build where the interfaces alone decide
+    use_c = interface_difference(a, b) is None and (args.engine == "c" or (args.engine == "auto" and long_run))
     with contextlib.ExitStack() as stack:
         sims = _compiled(stack, a, b, required=args.engine == "c") if use_c else None
         res = check_equivalence(a, b, vectors=args.vectors, seed=args.seed, use_abc=not args.no_abc,
