@@ -64,6 +64,9 @@ def model_spec(model: nn.Module) -> list[LayerSpec]:
     """Describe ``model`` (an ``nn.Sequential`` of lgcc or difflogic-like layers) as plain layer dicts."""
     specs: list[LayerSpec] = []
     for m in _unwrap(model):
+        if any(t.is_meta for t in (*m.parameters(), *m.buffers())):  # else torch's NotImplementedError on copying
+            raise LgccError(f"the model's {type(m).__name__} is on the 'meta' device, which holds no values; load "
+                            "its weights first (e.g. model.to_empty(device='cpu') and load_state_dict)")
         if isinstance(m, Thresholds):
             specs.append({"kind": "thresholds", "n_features": m.n_features,
                           "feature": m.feature.detach().cpu().clone(), "threshold": m.threshold.detach().cpu().clone()})

@@ -346,3 +346,12 @@ def test_submodules_named_in_readme_are_attributes_of_the_package():
             "assert not hasattr(f, 'no_such_module'); print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_model_on_the_meta_device_is_one_line(tmp_path):
+    """lgcc.save and lower of a model built on 'meta' raised torch's NotImplementedError from a copy."""
+    model = _model().to("meta")
+    for call in (lambda: lgcc.save(model, tmp_path / "m.pt"), lambda: lgcc.frontend.lower(model)):
+        with pytest.raises(LgccError, match="Thermometer is on the 'meta' device, which holds no values"):
+            call()
+    assert os.listdir(tmp_path) == []
