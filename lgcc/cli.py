@@ -56,21 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show full tracebacks on errors")
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run, _parser=p)
+        p.set_defaults(_run=mod.run, _parser=p, _foreign=getattr(mod, "FOREIGN_OPTIONS", {}))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lgcc`` console script; returns the exit code."""
+    if sys.stderr is None:  # started with stderr closed ('2>&-'): its progress and notes go nowhere, work goes on
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # reported by the subcommand's parser, so the hint names 'lgcc COMMAND --help'
-        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+        hints = [hint for flag, hint in getattr(args, "_foreign", {}).items() if flag in extra]
+        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}"
+                                               + (f" (difflogic's {'; '.join(hints)})" if hints else ""))
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    if sys.stderr is None:  # started with stderr closed ('2>&-'): its progress and notes go nowhere, work goes on
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     if sys.stdout is None:  # started with stdout closed ('>&-'): refused before any work, not after it
         sys.stderr.write("lgcc: error: standard output is closed; redirect it to a file or /dev/null\n")
         return EXIT_USAGE

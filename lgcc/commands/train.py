@@ -31,6 +31,18 @@ EXAMPLES = [
     "torchrun --nproc_per_node 2 -m lgcc train --dataset digits -o digits.pt",
 ]
 
+#: difflogic's experiments/main.py options, and what lgcc train calls them (named when one is given).
+FOREIGN_OPTIONS = {
+    "-bs": "-bs is --batch-size here", "-t": "-t is --tau here", "-k": "-k is --width here",
+    "--num_neurons": "--num_neurons is --width here", "-l": "-l is --layers here",
+    "--num_layers": "--num_layers is --layers here", "-ni": "-ni is --steps here",
+    "--num-iterations": "--num-iterations is --steps here", "-lr": "-lr is --lr here",
+    "--learning-rate": "--learning-rate is --lr here",
+    "-ef": "-ef has no counterpart: lgcc train evaluates once, at the end",
+    "--eval-freq": "--eval-freq has no counterpart: lgcc train evaluates once, at the end",
+    "-eid": "-eid has no counterpart: name the checkpoint with -o",
+    "--compile_model": "--compile_model is a separate step here: lgcc compile CHECKPOINT --target c -o OUTDIR",
+}
 #: Fewest threads ``--threads`` may always ask for (more only on machines with more than 64 CPUs).
 MAX_THREADS = 256
 #: Per-dataset defaults (any option given on the command line wins).

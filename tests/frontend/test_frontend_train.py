@@ -425,3 +425,15 @@ def test_incomplete_torchrun_environment_is_one_line(capsys, monkeypatch):
     assert code == 2 and err == ("lgcc: error: WORLD_SIZE=2 but RANK, MASTER_ADDR, MASTER_PORT not set: start several "
                                  "processes with torchrun (torchrun --nproc_per_node N -m lgcc train ...), or unset "
                                  "WORLD_SIZE\n")
+
+
+def test_difflogic_options_are_named_in_lgcc_terms(capsys):
+    """difflogic's experiments/main.py command lines were refused without a word on what lgcc calls them."""
+    with pytest.raises(SystemExit) as stop:  # argparse's usage error
+        main(["train", "--dataset", "iris", "-bs", "100", "-t", "20", "-ni", "100", "-k", "128", "-ef", "1000",
+              "--compile_model"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1
+    for hint in ("-bs is --batch-size here", "-t is --tau here", "-ni is --steps here", "-k is --width here",
+                 "-ef has no counterpart", "--compile_model is a separate step here: lgcc compile CHECKPOINT"):
+        assert hint in err
