@@ -59,6 +59,18 @@ def _check_array(arr: Any, dtype: type, name: str) -> None:
         raise GraphError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
 
 
+def class_labels_problem(labels: Any, n_classes: int) -> str | None:
+    """Why ``labels`` is not a ``class_labels`` list for ``n_classes`` classes (None, or one JSON scalar per
+    class: what :meth:`Graph.class_labels` gives and model.json stores), or None where it is one."""
+    if labels is None:
+        return None
+    if not isinstance(labels, list) or not all(isinstance(v, (str, int, float, bool)) for v in labels):
+        return f"class_labels {labels!r:.40} is not a list of one label (text or number) per class"
+    if len(labels) != n_classes:
+        return f"class_labels names {len(labels)} classes, the model has {n_classes}"
+    return None
+
+
 def _field(d: Any, key: str, kind: type, what: str) -> Any:
     """``d[key]`` of a JSON head/encoding as ``kind`` (int, float or a 1-D numpy dtype); GraphError naming it."""
     if not isinstance(d, dict) or key not in d:
@@ -222,10 +234,9 @@ class Graph:
         or None where there is no head or the metadata does not name each class with a JSON scalar."""
         training = self.meta.get("training")
         labels = training.get("classes") if isinstance(training, dict) else None
-        if self.head is None or not isinstance(labels, list) or len(labels) != self.head.k:
+        if self.head is None or labels is None or class_labels_problem(labels, self.head.k) is not None:
             return None
-        scalar = (str, int, float, bool)
-        return list(labels) if all(isinstance(v, scalar) for v in labels) else None
+        return list(labels)
 
     def copy(self, **changes: Any) -> "Graph":
         """A shallow copy with some fields replaced (arrays are shared, never mutated)."""

@@ -19,10 +19,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from lgcc.ir.errors import LgccError
+from lgcc.ir.graph import class_labels_problem
 
 from .dlname import fresh_name
 from .elf import elf_problem
-from .model import class_labels_problem
 
 if TYPE_CHECKING:
     import torch

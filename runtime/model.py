@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from lgcc.ir.errors import LgccError
+from lgcc.ir.graph import class_labels_problem
 
 from .dlname import fresh_name
 from .elf import elf_problem
@@ -103,21 +104,6 @@ def _declarations(meta_path: Path, prefix: Any) -> str:
     except (LgccError, TypeError):  # TypeError: a prefix that is not text
         raise RuntimeModelError(f"{meta_path}: prefix {prefix!r:.40} cannot name C symbols (model.json was "
                                 "modified); rebuild with lgcc compile --target c") from None
-
-
-def class_labels_problem(labels: Any, n_classes: int) -> str | None:
-    """Why ``labels`` is not a model.json ``class_labels`` for ``n_classes`` classes, or None where it is.
-
-    The writers (:meth:`lgcc.ir.Graph.class_labels`) store None or one JSON scalar per class;
-    anything else would hand the user a wrong label for a predicted index.
-    """
-    if labels is None:
-        return None
-    if not isinstance(labels, list) or not all(isinstance(v, (str, int, float, bool)) for v in labels):
-        return f"class_labels {labels!r:.40} is not a list of one label (text or number) per class"
-    if len(labels) != n_classes:
-        return f"class_labels names {len(labels)} classes, the model has {n_classes}"
-    return None
 
 
 class CompiledModel:
